@@ -1,0 +1,94 @@
+"""Builds the consumer process from the config object: clients, store, steps, poll loop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
+from consumers.dead_letters import KafkaDeadLetterSink
+from consumers.messages import EvaluatedEvent, Partition, RawRecord, Step
+from consumers.policy_runtime import PolicyRuntime
+from consumers.processor import StreamProcessor
+from consumers.steps.batch import BatchStep
+from consumers.steps.commit import CommitStep, OffsetLedger
+from consumers.steps.decode import DecodeStep, InvalidMessageGuard
+from consumers.steps.evaluate import EvaluateStep, Evaluator
+from consumers.steps.write import WriteStep
+from consumers.subject_requests import SubjectRequestTailer, load_requests, store_requests
+from kansa.config import KansaConfig
+from kansa.kafka_clients import make_consumer, make_producer
+from kansa.storage.client import connect
+from kansa.storage.migrate import migrate
+from schemas.codec import AvroCodec
+from schemas.registry import ACCESS_EVENT, SUBJECT_REQUEST, SchemaRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pipeline:
+    chain: Step[RawRecord]
+    ledger: OffsetLedger
+    batches: BatchStep[EvaluatedEvent]
+
+
+def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadLetterSink,
+                   evaluator: Evaluator) -> Pipeline:
+    ledger = OffsetLedger()
+    write = WriteStep(ClickHouseBatchWriter(client), CommitStep(ledger), config.pipeline.write_retry_seconds)
+    batches: BatchStep[EvaluatedEvent] = BatchStep(
+        ClickHouseBatchPlanner(client), write, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
+        event_time=lambda item: item.event["occurred_at"],
+    )
+    evaluate = EvaluateStep(evaluator, batches)
+    guard = InvalidMessageGuard(config.pipeline.dlq_max_consecutive, config.pipeline.dlq_window,
+                                config.pipeline.dlq_max_ratio)
+    decode = DecodeStep(AvroCodec(SchemaRegistry.load(), ACCESS_EVENT), dead_letters, guard, evaluate)
+    return Pipeline(decode, ledger, batches)
+
+
+def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
+    """Run until `stop` is set; on return everything consumed is written and committed."""
+    runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds)
+    if threading.current_thread() is threading.main_thread():
+        runtime.install_sighup()
+    client = connect(config.storage)
+    applied = migrate(client)
+    if applied:
+        log.info("applied migrations: %s", ", ".join(applied))
+    for request in load_requests(client):
+        runtime.book.apply(request)
+    producer = make_producer(config.kafka)
+    dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
+    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate)
+
+    def housekeeping() -> None:
+        new_requests = runtime.refresh()
+        if new_requests:
+            store_requests(client, new_requests)
+
+    def forget(partitions: set[Partition]) -> None:
+        pipeline.batches.forget(partitions)
+
+    tailer = SubjectRequestTailer(
+        make_consumer(config.kafka, group_id=None), config.kafka.requests_topic,
+        AvroCodec(SchemaRegistry.load(), SUBJECT_REQUEST), runtime.offer_request,
+    )
+    tail_stop = threading.Event()
+    tail_thread = threading.Thread(target=tailer.run, args=(tail_stop,), name="subject-requests", daemon=True)
+    tail_thread.start()
+    processor = StreamProcessor(
+        make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
+        before_commit=[dead_letters.flush], on_lost=forget, housekeeping=[housekeeping],
+    )
+    try:
+        processor.run(stop)
+    finally:
+        tail_stop.set()
+        tail_thread.join(timeout=10)
+        producer.close(timeout=30)
+        client.close()

@@ -1,0 +1,82 @@
+"""The store side of the batch and write steps: ClickHouse inserts with deduplication tokens."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from clickhouse_connect.driver.client import Client
+
+from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
+from kansa import metrics
+
+PROVISION_COLUMNS = ("event_id", "provided_on", "occurred_at", "org", "recipient", "recipient_name", "subject_id",
+                     "categories", "basis", "purpose")
+
+
+class ClickHouseBatchPlanner:
+    """Keeps the write-ahead record of offset ranges in `ingest_batches`."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
+        rows = self._client.query(
+            "SELECT DISTINCT first_offset, last_offset FROM ingest_batches "
+            "WHERE topic = {topic:String} AND partition = {partition:UInt32} AND last_offset >= {start:UInt64} "
+            "ORDER BY first_offset",
+            parameters={"topic": partition.topic, "partition": partition.index, "start": from_offset},
+        ).result_rows
+        return [(int(first), int(last)) for first, last in rows]
+
+    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
+        self._client.insert(
+            "ingest_batches", [[partition.topic, partition.index, first_offset, last_offset]],
+            column_names=["topic", "partition", "first_offset", "last_offset"],
+        )
+
+
+class ClickHouseBatchWriter:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def write(self, batch: Batch[EvaluatedEvent]) -> None:
+        started = time.perf_counter()
+        try:
+            self._client.insert(
+                "access_events", access_event_columns(batch), column_names=ACCESS_EVENT_COLUMNS,
+                column_oriented=True, settings={"insert_deduplication_token": batch.deduplication_token},
+            )
+        except Exception:
+            metrics.WRITE_ERRORS.labels("access_events").inc()
+            raise
+        metrics.WRITE_SECONDS.labels("access_events").observe(time.perf_counter() - started)
+        provisions = [item for item in batch.items if item.provision is not None]
+        if provisions:
+            self._write_provisions(batch, provisions)
+        metrics.BATCH_ROWS.observe(len(batch.items))
+        now = datetime.now(UTC)
+        newest: dict[str, datetime] = {}
+        for item in batch.items:
+            org, at = item.event["org"], item.event["occurred_at"]
+            metrics.EVENT_TO_STORED_SECONDS.observe(max(0.0, (now - at).total_seconds()))
+            if at > newest.get(org, at.min.replace(tzinfo=UTC)):
+                newest[org] = at
+        for org, at in newest.items():
+            metrics.LAST_EVENT_TIMESTAMP.labels(org).set(at.timestamp())
+
+    def _write_provisions(self, batch: Batch[EvaluatedEvent], items: list[EvaluatedEvent]) -> None:
+        rows = [
+            [r.event_id, r.provided_on, item.event["occurred_at"], r.org, r.recipient, r.recipient_name or "",
+             r.subject_id or "", list(r.categories), r.basis, r.purpose]
+            for item in items if (r := item.provision) is not None
+        ]
+        try:
+            self._client.insert(
+                "provision_records", rows, column_names=PROVISION_COLUMNS,
+                settings={"insert_deduplication_token": batch.deduplication_token + ":provisions"},
+            )
+        except Exception:
+            metrics.WRITE_ERRORS.labels("provision_records").inc()
+            raise

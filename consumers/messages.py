@@ -1,0 +1,88 @@
+"""What flows between steps: a payload plus the Kafka coordinates it makes safe to commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from schemas.records import AccessEvent
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    topic: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message(Generic[T]):
+    """One Kafka record's payload; committing `offset + 1` is safe once it has been handled."""
+
+    partition: Partition
+    offset: int
+    payload: T
+
+    @property
+    def committable(self) -> Mapping[Partition, int]:
+        return {self.partition: self.offset + 1}
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEvent:
+    event: AccessEvent
+    schema_id: int
+
+
+@dataclass(slots=True)
+class EvaluatedEvent:
+    """An event with its policy decision and whatever the detectors raised on it."""
+
+    event: AccessEvent
+    schema_id: int
+    offset: int
+    decision: Any
+    provision: Any = None
+    alerts: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch(Generic[T]):
+    """Rows of one Kafka partition's offset range [first_offset, last_offset]."""
+
+    partition: Partition
+    first_offset: int
+    last_offset: int
+    items: list[T]
+    oldest_event_at: datetime | None
+
+    @property
+    def committable(self) -> Mapping[Partition, int]:
+        return {self.partition: self.last_offset + 1}
+
+    @property
+    def deduplication_token(self) -> str:
+        return f"{self.partition.topic}:{self.partition.index}:{self.first_offset}-{self.last_offset}"
+
+
+class Step(Protocol[T]):
+    """A processing step: takes messages, may hold some, hands results to the next step."""
+
+    def submit(self, message: Message[T]) -> None: ...
+
+    def poll(self) -> None:
+        """Do time-based work (flush a batch that is old enough)."""
+
+    def join(self) -> None:
+        """Hand on everything held, now (shutdown and rebalance)."""

@@ -1,0 +1,101 @@
+"""The consumer's live policy state: compiled policies (reloaded on SIGHUP or file change) and
+the subject-request book. Changes are applied between polls, under the processing lock, so a
+reload never lands half-way through an event."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from consumers.policy import (
+    Decision,
+    PolicyEngine,
+    PolicyError,
+    PolicySet,
+    ProvisionRecord,
+    SubjectRequestBook,
+    load_policies,
+    provision_record,
+)
+from kansa import metrics
+from schemas.records import AccessEvent, SubjectRequest
+
+log = logging.getLogger(__name__)
+
+Evaluation = tuple[Decision, ProvisionRecord | None]
+
+
+class PolicyRuntime:
+    def __init__(self, policy_dir: Path, watch_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._dir = policy_dir
+        self._watch_seconds = watch_seconds
+        self._clock = clock
+        self.policies: PolicySet = load_policies(str(policy_dir))
+        self._engine = PolicyEngine(self.policies)
+        self.book = SubjectRequestBook()
+        self._incoming: queue.SimpleQueue[SubjectRequest] = queue.SimpleQueue()
+        self._stamp = self._files_stamp()
+        self._checked = clock()
+        self._reload_requested = threading.Event()
+
+    def evaluate(self, event: AccessEvent) -> Evaluation:
+        decision = self._engine.evaluate(event, self.book)
+        if event["action"] == "disclose":
+            return decision, provision_record(event, decision, self.policies)
+        return decision, None
+
+    def known_orgs(self) -> frozenset[str]:
+        return frozenset(self.policies.by_org)
+
+    def offer_request(self, request: SubjectRequest) -> None:
+        """Thread-safe: the request tailer hands requests over; `refresh` applies them."""
+        self._incoming.put(request)
+
+    def install_sighup(self) -> None:
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: self._reload_requested.set())
+
+    def refresh(self) -> list[SubjectRequest]:
+        """Apply queued subject requests (returning the new ones), and reload policies when asked or changed."""
+        applied: list[SubjectRequest] = []
+        while True:
+            try:
+                request = self._incoming.get_nowait()
+            except queue.Empty:
+                break
+            if self.book.apply(request):
+                applied.append(request)
+        now = self._clock()
+        if not self._reload_requested.is_set() and now - self._checked < self._watch_seconds:
+            return applied
+        self._checked = now
+        stamp = self._files_stamp()
+        if self._reload_requested.is_set() or stamp != self._stamp:
+            self._reload_requested.clear()
+            self._stamp = stamp
+            self.reload()
+        return applied
+
+    def reload(self) -> bool:
+        """Swap in freshly loaded policies; a bad file keeps the old ones running and says why."""
+        try:
+            policies = load_policies(str(self._dir))
+        except PolicyError as exc:
+            metrics.POLICY_RELOADS.labels("error").inc()
+            log.error("policy reload refused, keeping the policies in force: %s", exc)
+            return False
+        self.policies = policies
+        self._engine = PolicyEngine(policies)
+        metrics.POLICY_RELOADS.labels("ok").inc()
+        log.info("policies reloaded: %s", ", ".join(sorted(policies.by_org)))
+        return True
+
+    def _files_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        try:
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self._dir.glob("*.yaml")))
+        except OSError:
+            return ()

@@ -1,0 +1,144 @@
+"""The poll loop: reads Kafka, feeds the step chain, commits what the last step staged.
+
+The loop is separate from the steps. A processing lock is held while the chain runs, so a
+rebalance (which kafka-python runs on its I/O thread) waits for the chain to be idle, then
+flushes and commits before the partitions go.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from consumers.messages import Message, Partition, RawRecord, Step
+from consumers.steps.commit import OffsetLedger
+from kansa import metrics
+
+log = logging.getLogger(__name__)
+
+
+class StreamProcessor:
+    """Drives `chain` from `consumer` until `stop` is set.
+
+    `housekeeping` runs under the processing lock before each batch of records (policy reloads,
+    subject requests); `before_commit` runs before every commit (flush dead letters and alerts).
+    """
+
+    def __init__(self, consumer: KafkaConsumer, topic: str, chain: Step[RawRecord], ledger: OffsetLedger,
+                 before_commit: Sequence[Callable[[], None]] = (),
+                 on_lost: Callable[[set[Partition]], None] | None = None,
+                 housekeeping: Sequence[Callable[[], None]] = (),
+                 poll_timeout_ms: int = 200) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._chain = chain
+        self._ledger = ledger
+        self._before_commit = before_commit
+        self._on_lost = on_lost
+        self._housekeeping = housekeeping
+        self._poll_timeout_ms = poll_timeout_ms
+        self._lock = threading.Lock()
+        self._lag_checked = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        self._consumer.subscribe([self._topic], listener=_Rebalance(self))
+        try:
+            while not stop.is_set():
+                records = self._consumer.poll(timeout_ms=self._poll_timeout_ms)
+                with self._lock:
+                    for task in self._housekeeping:
+                        task()
+                    for tp, batch in records.items():
+                        partition = Partition(tp.topic, tp.partition)
+                        for record in batch:
+                            self._chain.submit(Message(partition, record.offset, RawRecord(
+                                record.key, record.value, list(record.headers or ()), record.timestamp,
+                            )))
+                    self._chain.poll()
+                self._commit_staged()
+                self._report_lag()
+            with self._lock:
+                self._chain.join()
+            self._commit_staged()
+        finally:
+            self._consumer.close(autocommit=False)
+
+    def _commit_staged(self) -> None:
+        staged = self._ledger.take()
+        if not staged:
+            return
+        for hook in self._before_commit:
+            hook()
+        try:
+            self._consumer.commit(_offsets(staged))
+            metrics.COMMITS.inc()
+        except CommitFailedError as exc:
+            # The group moved on: the new owner replays from its committed offset and the
+            # write-ahead ranges make that replay a no-op in ClickHouse.
+            log.warning("commit rejected after a rebalance, new owner will replay: %s", exc)
+        except KafkaError:
+            self._ledger.restore(staged)
+            raise
+
+    def revoke(self) -> dict[TopicPartition, OffsetAndMetadata]:
+        """Called from the rebalance hook: flush everything held and hand back what to commit."""
+        with self._lock:
+            self._chain.join()
+            staged = self._ledger.take()
+            if staged:
+                for hook in self._before_commit:
+                    hook()
+        return _offsets(staged)
+
+    def lose(self, partitions: set[Partition]) -> None:
+        with self._lock:
+            if self._on_lost is not None:
+                self._on_lost(partitions)
+            self._ledger.take()
+
+    def _report_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked < 5.0:
+            return
+        self._lag_checked = now
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return
+        try:
+            ends = self._consumer.end_offsets(assigned)
+        except KafkaError:
+            return
+        for tp in assigned:
+            position = self._consumer.position(tp)
+            # tansu reports the last batch's base offset as the end; lag never goes below 0.
+            lag = max(0, int(ends.get(tp, 0)) - int(position or 0))
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+
+
+class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, processor: StreamProcessor) -> None:
+        self._processor = processor
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        offsets = self._processor.revoke()
+        if offsets:
+            await self._processor._consumer.commit_async(offsets)
+            log.info("flushed and committed %d partition(s) before revocation", len(offsets))
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))
+
+    async def on_partitions_lost(self, lost: Any) -> None:
+        self._processor.lose({Partition(tp.topic, tp.partition) for tp in lost})
+
+
+def _offsets(staged: dict[Partition, int]) -> dict[TopicPartition, OffsetAndMetadata]:
+    return {TopicPartition(p.topic, p.index): OffsetAndMetadata(o, "", -1) for p, o in staged.items()}

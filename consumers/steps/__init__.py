@@ -1,0 +1,1 @@
+"""The consumer's steps, each testable alone with a fake next step."""

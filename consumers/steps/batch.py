@@ -1,0 +1,121 @@
+"""Batch step: per Kafka partition, gather events into offset ranges; flush by size or age.
+
+A partition taken over from another consumer may have ranges that were planned (and maybe
+written) but not committed. Those ranges are replayed exactly as planned, so each insert
+carries the same deduplication token as before and ClickHouse drops the repeat.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from consumers.messages import Batch, Message, Partition, Step
+
+T = TypeVar("T")
+
+
+class EventTimed(Protocol):
+    """Anything that has the event it carries (for the age of the oldest event in a batch)."""
+
+    @property
+    def event(self) -> object: ...
+
+
+class BatchPlanner(Protocol):
+    def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
+        """Offset ranges already planned at or after `from_offset`, in order."""
+
+    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
+        """Record a range before it is written, so a successor can replay it identically."""
+
+
+@dataclass
+class _Buffer(Generic[T]):
+    replay: deque[tuple[int, int]]
+    items: list[T] = field(default_factory=list)
+    first_offset: int = -1
+    last_offset: int = -1
+    oldest_event_at: datetime | None = None
+    started: float = 0.0
+
+
+class BatchStep(Generic[T]):
+    def __init__(self, planner: BatchPlanner, next_step: Step[Batch[T]], max_rows: int, max_seconds: float,
+                 event_time: Callable[[T], datetime], clock: Callable[[], float] = time.monotonic) -> None:
+        self._planner = planner
+        self._next = next_step
+        self._max_rows = max_rows
+        self._max_seconds = max_seconds
+        self._event_time = event_time
+        self._clock = clock
+        self._buffers: dict[Partition, _Buffer[T]] = {}
+        self._rows = 0
+
+    def submit(self, message: Message[T | None]) -> None:
+        buffer = self._buffers.get(message.partition)
+        if buffer is None:
+            buffer = _Buffer(deque(self._planner.planned(message.partition, message.offset)))
+            self._buffers[message.partition] = buffer
+        if buffer.replay and buffer.last_offset >= 0 and message.offset > buffer.replay[0][1]:
+            self._flush(message.partition, buffer)
+        if buffer.first_offset < 0:
+            buffer.first_offset = message.offset
+            buffer.started = self._clock()
+        buffer.last_offset = message.offset
+        if message.payload is not None:
+            buffer.items.append(message.payload)
+            self._rows += 1
+            at = self._event_time(message.payload)
+            if buffer.oldest_event_at is None or at < buffer.oldest_event_at:
+                buffer.oldest_event_at = at
+        if buffer.replay and message.offset >= buffer.replay[0][1]:
+            self._flush(message.partition, buffer)
+        elif self._rows >= self._max_rows:
+            self._flush_unplanned()
+
+    def poll(self) -> None:
+        now = self._clock()
+        if any(b.first_offset >= 0 and not b.replay and now - b.started >= self._max_seconds
+               for b in self._buffers.values()):
+            self._flush_unplanned()
+        self._next.poll()
+
+    def join(self) -> None:
+        """Flush what can be flushed; a half-replayed planned range is dropped, to be replayed whole later."""
+        self._flush_unplanned()
+        for partition, buffer in list(self._buffers.items()):
+            if buffer.replay:
+                self._rows -= len(buffer.items)
+                del self._buffers[partition]
+        self._next.join()
+
+    def forget(self, partitions: set[Partition]) -> None:
+        """Drop unflushed work for partitions this consumer lost without a clean hand-over."""
+        for partition in partitions:
+            buffer = self._buffers.pop(partition, None)
+            if buffer is not None:
+                self._rows -= len(buffer.items)
+
+    def _flush_unplanned(self) -> None:
+        for partition, buffer in list(self._buffers.items()):
+            if buffer.first_offset >= 0 and not buffer.replay:
+                self._flush(partition, buffer)
+
+    def _flush(self, partition: Partition, buffer: _Buffer[T]) -> None:
+        if buffer.replay:
+            first, last = buffer.replay.popleft()
+            first = min(first, buffer.first_offset)
+            last = max(last, buffer.last_offset)
+        else:
+            first, last = buffer.first_offset, buffer.last_offset
+            if buffer.items:
+                self._planner.plan(partition, first, last)
+        batch = Batch(partition, first, last, buffer.items, buffer.oldest_event_at)
+        self._rows -= len(buffer.items)
+        self._buffers[partition] = _Buffer(buffer.replay)
+        self._next.submit(Message(partition, last, batch))

@@ -1,0 +1,61 @@
+"""`kansa` command line. The config object is built here, once, and passed down."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kansa.config import ConfigError, KansaConfig
+
+Handler = Callable[[argparse.Namespace, KansaConfig], int]
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message says which argument and why."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("KANSA_LOG_LEVEL_CLI", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = KansaConfig.from_env(os.environ)
+        handler: Handler = args.handler
+        return handler(args, config)
+    except (ConfigError, UsageError) as exc:
+        print(f"kansa: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kansa import commands
+
+    parser = argparse.ArgumentParser(prog="kansa", description="Personal-data access-audit pipeline.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    commands.register(sub)
+    return parser
+
+
+def stop_on_signals() -> threading.Event:
+    """SIGINT and SIGTERM set the event; the pipeline finishes its batch, writes, commits and exits."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        logging.getLogger("kansa").info("signal %d: finishing the batch in hand, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return stop
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,72 @@
+"""kafka-python clients built from the one config object, and topic creation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from kansa.config import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_consumer(settings: KafkaSettings, group_id: str | None = None, **overrides: Any) -> KafkaConsumer:
+    """Manual commits only: offsets move when the pipeline says a batch is stored."""
+    options: dict[str, Any] = {
+        **settings.client_options(),
+        "group_id": group_id or settings.consumer_group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": settings.session_timeout_ms,
+        "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+        "max_poll_interval_ms": settings.max_poll_interval_ms,
+        "max_poll_records": settings.max_poll_records,
+        "fetch_max_bytes": settings.fetch_max_bytes,
+        "max_partition_fetch_bytes": settings.max_partition_fetch_bytes,
+    }
+    options.update(overrides)
+    return KafkaConsumer(**options)
+
+
+def make_producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
+    """Idempotent, acks=all; moderate batches (very large ones upset some readers of tansu topics)."""
+    options: dict[str, Any] = {
+        **settings.client_options(),
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "batch_size": 256 * 1024,
+        "retries": 2**31 - 1,
+        "delivery_timeout_ms": 120_000,
+    }
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def ensure_topics(settings: KafkaSettings) -> list[str]:
+    """Create the pipeline's topics if missing; the subject-request topic is compacted."""
+    wanted = [
+        NewTopic(settings.events_topic, settings.partitions, 1),
+        NewTopic(settings.dlq_topic, 1, 1),
+        NewTopic(settings.alerts_topic, 1, 1),
+        NewTopic(settings.requests_topic, 1, 1, topic_configs={"cleanup.policy": "compact"}),
+    ]
+    admin = KafkaAdminClient(**settings.client_options())
+    created: list[str] = []
+    try:
+        existing = set(admin.list_topics())
+        for topic in wanted:
+            if topic.name in existing:
+                continue
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                log.debug("topic %s appeared meanwhile", topic.name)
+    finally:
+        admin.close()
+    return created

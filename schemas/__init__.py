@@ -1,0 +1,1 @@
+"""The contract between apps and the pipeline: Avro schemas, wire codec, headers, samples."""

@@ -1,0 +1,34 @@
+"""Test events built from the sample events in schemas/samples (the samples double as test data)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from schemas.records import AccessEvent
+from schemas.validation import access_event_from_json
+
+SAMPLES = Path(__file__).resolve().parent.parent / "schemas" / "samples"
+
+
+def sample_paths(kind: str = "valid") -> list[Path]:
+    return sorted((SAMPLES / kind).glob("*.json"))
+
+
+def sample_events() -> list[AccessEvent]:
+    return [access_event_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sample_paths()]
+
+
+def stream(count: int, start: datetime | None = None) -> Iterator[AccessEvent]:
+    """`count` valid events cycling through the samples, each with a fresh id and its own time."""
+    templates = sample_events()
+    at = start or datetime.now(UTC) - timedelta(minutes=5)
+    for index in range(count):
+        event = copy.deepcopy(templates[index % len(templates)])
+        event["event_id"] = uuid.uuid4()
+        event["occurred_at"] = at + timedelta(milliseconds=index)
+        yield event
