@@ -62,7 +62,7 @@ class BatchStep(Generic[T]):
             buffer = _Buffer(deque(self._planner.planned(message.partition, message.offset)))
             self._buffers[message.partition] = buffer
         if buffer.replay and buffer.last_offset >= 0 and message.offset > buffer.replay[0][1]:
-            self._flush(message.partition, buffer)
+            buffer = self._flush(message.partition, buffer)
         if buffer.first_offset < 0:
             buffer.first_offset = message.offset
             buffer.started = self._clock()
@@ -106,7 +106,8 @@ class BatchStep(Generic[T]):
             if buffer.first_offset >= 0 and not buffer.replay:
                 self._flush(partition, buffer)
 
-    def _flush(self, partition: Partition, buffer: _Buffer[T]) -> None:
+    def _flush(self, partition: Partition, buffer: _Buffer[T]) -> _Buffer[T]:
+        """Hand on the buffer's batch; returns the fresh buffer that replaces it."""
         if buffer.replay:
             first, last = buffer.replay.popleft()
             first = min(first, buffer.first_offset)
@@ -117,5 +118,7 @@ class BatchStep(Generic[T]):
                 self._planner.plan(partition, first, last)
         batch = Batch(partition, first, last, buffer.items, buffer.oldest_event_at)
         self._rows -= len(buffer.items)
-        self._buffers[partition] = _Buffer(buffer.replay)
+        fresh = _Buffer(buffer.replay)
+        self._buffers[partition] = fresh
         self._next.submit(Message(partition, last, batch))
+        return fresh

@@ -91,7 +91,8 @@ def print_banner(config: KansaConfig, metrics_port: int | None, data_dir: Path, 
         f"  broker        {config.kafka.bootstrap_servers}  topics {config.kafka.events_topic}, "
         f"{config.kafka.dlq_topic}, {config.kafka.alerts_topic}, {config.kafka.requests_topic}",
         f"  clickhouse    {config.storage.dsn} (database {config.storage.database})",
-        f"  metrics       http://{config.metrics_host}:{metrics_port}/metrics" if metrics_port else "  metrics       off",
+        f"  metrics       http://{config.metrics_host}:{metrics_port}/metrics"
+        if metrics_port else "  metrics       off",
         f"  simulator     {rate:g} events/s for izumisano-ssw, chiba-cia, weia; labels in {labels}"
         if rate else "  simulator     off",
         f"  query         KANSA_CLICKHOUSE_DSN=chdb://{(data_dir / 'clickhouse').resolve()} kansa sql "
