@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from clickhouse_connect.driver.client import Client
 
+from consumers.alert_sink import AlertSink
+from consumers.alerts import AlertDelivery, AlertFolder, AlertmanagerClient, AlertPublisher
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
 from consumers.dead_letters import KafkaDeadLetterSink
 from consumers.messages import EvaluatedEvent, Partition, RawRecord, Step
@@ -16,15 +19,17 @@ from consumers.processor import StreamProcessor
 from consumers.steps.batch import BatchStep
 from consumers.steps.commit import CommitStep, OffsetLedger
 from consumers.steps.decode import DecodeStep, InvalidMessageGuard
+from consumers.steps.detect import Detector, DetectStep
 from consumers.steps.evaluate import EvaluateStep, Evaluator
 from consumers.steps.write import WriteStep
 from consumers.subject_requests import SubjectRequestTailer, load_requests, store_requests
+from consumers.violation_alerts import PolicyViolationAlerts
 from kansa.config import KansaConfig
 from kansa.kafka_clients import make_consumer, make_producer
 from kansa.storage.client import connect
 from kansa.storage.migrate import migrate
 from schemas.codec import AvroCodec
-from schemas.registry import ACCESS_EVENT, SUBJECT_REQUEST, SchemaRegistry
+from schemas.registry import ACCESS_EVENT, ALERT, SUBJECT_REQUEST, SchemaRegistry
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +42,15 @@ class Pipeline:
 
 
 def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadLetterSink,
-                   evaluator: Evaluator) -> Pipeline:
+                   evaluator: Evaluator, detectors: list[Detector], alerts: AlertSink) -> Pipeline:
     ledger = OffsetLedger()
     write = WriteStep(ClickHouseBatchWriter(client), CommitStep(ledger), config.pipeline.write_retry_seconds)
     batches: BatchStep[EvaluatedEvent] = BatchStep(
         ClickHouseBatchPlanner(client), write, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
         event_time=lambda item: item.event["occurred_at"],
     )
-    evaluate = EvaluateStep(evaluator, batches)
+    detect = DetectStep(detectors, alerts.add, batches)
+    evaluate = EvaluateStep(evaluator, detect)
     guard = InvalidMessageGuard(config.pipeline.dlq_max_consecutive, config.pipeline.dlq_window,
                                 config.pipeline.dlq_max_ratio)
     decode = DecodeStep(AvroCodec(SchemaRegistry.load(), ACCESS_EVENT), dead_letters, guard, evaluate)
@@ -64,12 +70,19 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         runtime.book.apply(request)
     producer = make_producer(config.kafka)
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
-    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate)
+    alert_codec = AvroCodec(SchemaRegistry.load(), ALERT)
+    alerts = AlertSink(
+        AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
+        AlertPublisher(producer, config.kafka.alerts_topic, alert_codec, known_orgs=runtime.known_orgs()), client,
+    )
+    detectors: list[Detector] = [PolicyViolationAlerts(lambda: runtime.policies)]
+    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detectors, alerts)
 
     def housekeeping() -> None:
         new_requests = runtime.refresh()
         if new_requests:
             store_requests(client, new_requests)
+        alerts.flush()
 
     def forget(partitions: set[Partition]) -> None:
         pipeline.batches.forget(partitions)
@@ -78,17 +91,25 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         make_consumer(config.kafka, group_id=None), config.kafka.requests_topic,
         AvroCodec(SchemaRegistry.load(), SUBJECT_REQUEST), runtime.offer_request,
     )
-    tail_stop = threading.Event()
-    tail_thread = threading.Thread(target=tailer.run, args=(tail_stop,), name="subject-requests", daemon=True)
-    tail_thread.start()
+    background_stop = threading.Event()
+    background = [threading.Thread(target=tailer.run, args=(background_stop,), name="subject-requests", daemon=True)]
+    if config.alertmanager_url:
+        delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery")
+        delivery_consumer.subscribe([config.kafka.alerts_topic])
+        delivery = AlertDelivery(delivery_consumer, AlertmanagerClient(config.alertmanager_url), alert_codec)
+        background.append(threading.Thread(target=delivery.run, args=(background_stop,), name="alert-delivery",
+                                           daemon=True))
+    for thread in background:
+        thread.start()
     processor = StreamProcessor(
         make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
-        before_commit=[dead_letters.flush], on_lost=forget, housekeeping=[housekeeping],
+        before_commit=[dead_letters.flush, alerts.flush], on_lost=forget, housekeeping=[housekeeping],
     )
     try:
         processor.run(stop)
     finally:
-        tail_stop.set()
-        tail_thread.join(timeout=10)
+        background_stop.set()
+        for thread in background:
+            thread.join(timeout=10)
         producer.close(timeout=30)
         client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -25,6 +26,10 @@ def load_requests(client: Client) -> list[SubjectRequest]:
     for row in result.result_rows:
         request: Any = dict(zip(REQUEST_COLUMNS, row, strict=True))
         request["reference"] = request["reference"] or None
+        for name in ("effective_at", "received_at"):
+            # The engine may hand DateTime64('UTC') back without tzinfo; the book compares aware times.
+            if request[name].tzinfo is None:
+                request[name] = request[name].replace(tzinfo=UTC)
         requests.append(request)
     return requests
 

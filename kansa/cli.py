@@ -28,7 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = KansaConfig.from_env(os.environ)
-        handler: Handler = args.handler
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None:
+            # `policy` commands work on files alone and take only their arguments.
+            return int(args.func(args))
         return handler(args, config)
     except (ConfigError, UsageError) as exc:
         print(f"kansa: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import Any
 
 from kansa.cli import UsageError, print_json, stop_on_signals
 from kansa.config import KansaConfig
+from kansa.reports.output import FORMATS
 
 
 def register(sub: Any) -> None:
@@ -31,8 +32,28 @@ def register(sub: Any) -> None:
     p.add_argument("query")
     p.set_defaults(handler=cmd_sql)
 
+    p = sub.add_parser("request", help="file a data-subject request (suspension of use, erasure, ...)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--subject", required=True, help="the subject id as the apps send it (pseudonymised here "
+                   "with KANSA_SUBJECT_KEY when the apps pseudonymise)")
+    p.add_argument("--kind", required=True, choices=("suspend_use", "erasure", "stop_provision", "withdraw"))
+    p.add_argument("--effective-at", type=_aware_time, default=None, help="ISO-8601 with offset (default: now)")
+    p.add_argument("--reference", default=None, help="the organisation's case number")
+    p.set_defaults(handler=cmd_request)
+
+    report = sub.add_parser("report", help="reports from the store")
+    reports = report.add_subparsers(required=True, metavar="REPORT")
+    p = reports.add_parser("provisions", help="records of provision to third parties (APPI Art. 29)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(handler=cmd_report_provisions)
+
+    from consumers.policy.cli import add_policy_commands
     from kansa.localstack.up import register_up
 
+    add_policy_commands(sub)
     register_up(sub)
 
 
@@ -102,6 +123,64 @@ def cmd_sql(args: argparse.Namespace, config: KansaConfig) -> int:
     result = client.query(args.query, settings={"readonly": 1})
     print_json([dict(zip(result.column_names, row, strict=True)) for row in result.result_rows])
     return 0
+
+
+def cmd_request(args: argparse.Namespace, config: KansaConfig) -> int:
+    import uuid
+    from datetime import UTC, datetime
+
+    from kansa.kafka_clients import make_producer
+    from producers.subject_requests import file_request
+    from schemas.records import SubjectRequest
+
+    now = datetime.now(UTC)
+    pseudonymiser = _pseudonymiser(config)
+    subject = pseudonymiser.pseudonym(args.org, args.subject) if pseudonymiser else args.subject
+    request: SubjectRequest = {
+        "request_id": uuid.uuid4(), "org": args.org, "subject_id": subject, "kind": args.kind,
+        "effective_at": args.effective_at or now, "received_at": now, "reference": args.reference,
+    }
+    producer = make_producer(config.kafka)
+    try:
+        file_request(producer, config.kafka.requests_topic, request)
+    finally:
+        producer.close(timeout=30)
+    print_json({"request_id": str(request["request_id"]), "subject_id": subject, "kind": args.kind,
+                "effective_at": request["effective_at"].isoformat()})
+    return 0
+
+
+def cmd_report_provisions(args: argparse.Namespace, config: KansaConfig) -> int:
+    from kansa.reports.output import render
+    from kansa.reports.provisions import COLUMNS, provision_rows
+    from kansa.storage.client import connect
+
+    if args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    rows = provision_rows(connect(config.storage), args.org, args.start, args.end)
+    sys.stdout.write(render(COLUMNS, rows, args.format))
+    return 0
+
+
+def _aware_time(text: str) -> Any:
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. 2026-11-20T09:00:00+09:00")
+    return value
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _pseudonymiser(config: KansaConfig) -> Any:

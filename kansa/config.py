@@ -72,6 +72,7 @@ class PipelineSettings:
     write_retry_seconds: float = 30.0
     policy_dir: Path = Path("policies")
     policy_watch_seconds: float = 2.0
+    alert_fold_seconds: float = 900.0
 
 
 @dataclass(frozen=True)

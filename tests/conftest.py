@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-import uuid
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

@@ -12,6 +12,7 @@ from consumers.policy.loader import load_policy_file
 from consumers.policy.model import Label, Policy, Role
 
 _NO_CATEGORIES: frozenset[str] = frozenset()
+_NO_ACTIONS: dict[str, frozenset[str]] = {}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -24,7 +25,7 @@ class CompiledRole:
     max_records_per_hour: int | None
 
     def categories(self, purpose: str, action: str) -> frozenset[str]:
-        return self.access.get(purpose, {}).get(action, _NO_CATEGORIES)
+        return self.access.get(purpose, _NO_ACTIONS).get(action, _NO_CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -64,6 +64,10 @@ def _plainly_allowed(cp: CompiledPolicy, event: AccessEvent, requests: Restricti
 def _roles_grant(cp: CompiledPolicy, event: AccessEvent, purpose: str, action: str) -> bool:
     actor = event["actor"]
     names = actor["roles"]
+    if len(names) == 1:  # the usual case, kept free of allocation
+        role = cp.roles.get(names[0])
+        return (role is not None and actor["type"] in role.role.actor_types
+                and role.categories(purpose, action).issuperset(event["data_categories"]))
     if not names:
         return False
     roles: list[CompiledRole] = []
@@ -72,8 +76,6 @@ def _roles_grant(cp: CompiledPolicy, event: AccessEvent, purpose: str, action: s
         if role is None or actor["type"] not in role.role.actor_types:
             return False
         roles.append(role)
-    if len(roles) == 1:
-        return roles[0].categories(purpose, action).issuperset(event["data_categories"])
     return all(any(c in r.categories(purpose, action) for r in roles) for c in event["data_categories"])
 
 

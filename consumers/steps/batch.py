@@ -118,7 +118,7 @@ class BatchStep(Generic[T]):
                 self._planner.plan(partition, first, last)
         batch = Batch(partition, first, last, buffer.items, buffer.oldest_event_at)
         self._rows -= len(buffer.items)
-        fresh = _Buffer(buffer.replay)
+        fresh: _Buffer[T] = _Buffer(buffer.replay)
         self._buffers[partition] = fresh
         self._next.submit(Message(partition, last, batch))
         return fresh

@@ -1,0 +1,38 @@
+"""Detect step: every detector sees every evaluated event; the alerts they raise go to the alert sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from consumers.alerts import Alert
+from consumers.messages import EvaluatedEvent, Message, Step
+
+
+class Detector(Protocol):
+    """Pure over (event, own state): no Kafka, no ClickHouse. May return several alerts or none."""
+
+    def observe(self, item: EvaluatedEvent) -> Sequence[Alert]: ...
+
+
+class DetectStep:
+    def __init__(self, detectors: Sequence[Detector], raise_alert: Callable[[Alert], None],
+                 next_step: Step[EvaluatedEvent | None]) -> None:
+        self._detectors = detectors
+        self._raise = raise_alert
+        self._next = next_step
+
+    def submit(self, message: Message[EvaluatedEvent | None]) -> None:
+        item = message.payload
+        if item is not None:
+            for detector in self._detectors:
+                for alert in detector.observe(item):
+                    item.alerts.append(alert)
+                    self._raise(alert)
+        self._next.submit(message)
+
+    def poll(self) -> None:
+        self._next.poll()
+
+    def join(self) -> None:
+        self._next.join()

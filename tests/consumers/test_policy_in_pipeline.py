@@ -1,0 +1,99 @@
+"""The policy engine inside the running consumer: decisions stored with events, provision records,
+subject requests from their topic (and, after a restart, from ClickHouse)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from clickhouse_connect.driver.client import Client
+
+from kansa.config import KansaConfig
+from kansa.kafka_clients import ensure_topics, make_producer
+from kansa.storage.client import connect
+from producers.sdk import AccessAuditor
+from producers.subject_requests import file_request
+from schemas.records import AccessEvent, SubjectRequest
+from tests.consumers.running import read_topic, running_consumer, wait_for
+from tests.eventdata import sample_events
+
+NOW = datetime.now(UTC)
+
+
+def sample(name_part: str) -> AccessEvent:
+    (event,) = [e for e in sample_events() if e["app"] and name_part in e["request_id"]]  # type: ignore[operator]
+    fresh = copy.deepcopy(event)
+    fresh["event_id"] = uuid.uuid4()
+    fresh["occurred_at"] = NOW
+    fresh["collected_at"] = NOW - timedelta(days=30)
+    return fresh
+
+
+def send(config: KansaConfig, events: list[AccessEvent]) -> None:
+    with AccessAuditor(make_producer(config.kafka), config.kafka.events_topic, "weia", "t") as auditor:
+        for event in events:
+            auditor.send(event)
+
+
+def rows(client: Client, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in client.query(sql).result_rows]
+
+
+def has_table_rows(client: Client, table: str, n: int) -> bool:
+    if not client.query(f"EXISTS TABLE {table}").result_rows[0][0]:
+        return False
+    return int(client.query(f"SELECT count() FROM {table}").result_rows[0][0]) >= n
+
+
+def test_decisions_provisions_and_requests_in_the_running_consumer(pipeline_config: KansaConfig) -> None:
+    """Violations are stored with rule ids, allowed disclosures leave provision records, suspension requests bind."""
+    ensure_topics(pipeline_config.kafka)
+    suspended = sample("weia-counsellor-updates-case")
+    request: SubjectRequest = {
+        "request_id": uuid.uuid4(), "org": "weia", "subject_id": suspended["subject_id"] or "",
+        "kind": "suspend_use", "effective_at": NOW - timedelta(hours=1), "received_at": NOW - timedelta(hours=1),
+        "reference": "case-1",
+    }
+    producer = make_producer(pipeline_config.kafka)
+    file_request(producer, pipeline_config.kafka.requests_topic, request)
+    producer.close()
+
+    allowed = sample("weia-recruiter-reads-applicant")
+    disclosure = sample("chiba-cia-stripe-payment")
+    out_of_purpose = sample("chiba-cia-stripe-payment")
+    out_of_purpose["purpose"] = "marketing_that_was_never_declared"
+    client = connect(pipeline_config.storage)
+    with running_consumer(pipeline_config):
+        wait_for(lambda: has_table_rows(client, "subject_requests", 1), 60, "the request to be applied")
+        send(pipeline_config, [allowed, disclosure, out_of_purpose, suspended])
+        wait_for(lambda: has_table_rows(client, "access_events", 4), 60, "4 stored events")
+
+    decided = dict((str(r[0]), (r[1], r[2])) for r in rows(
+        client, "SELECT toString(event_id), decision, rule_ids FROM access_events"))
+    assert decided[str(allowed["event_id"])] == ("allow", [])
+    assert decided[str(disclosure["event_id"])] == ("allow", [])
+    assert decided[str(out_of_purpose["event_id"])][0] == "violation"
+    assert "KP003" in decided[str(out_of_purpose["event_id"])][1]
+    assert decided[str(suspended["event_id"])][0] == "violation"
+    assert "KP009" in decided[str(suspended["event_id"])][1]
+    provisions = rows(client, "SELECT toString(event_id), recipient, basis FROM provision_records")
+    assert provisions == [(str(disclosure["event_id"]), "stripe-japan", "consent")]
+    alerted = {(r[0], r[1]) for r in rows(client, "SELECT rule, evidence_event_ids[1] FROM alerts FINAL")}
+    assert ("KP003", str(out_of_purpose["event_id"])) in alerted
+    assert ("KP009", str(suspended["event_id"])) in alerted
+    on_topic = read_topic(pipeline_config, pipeline_config.kafka.alerts_topic)
+    assert len(on_topic) >= 2
+
+    # A restart on a fresh request topic still knows the request: the book is rebuilt from ClickHouse.
+    restarted = dataclasses.replace(pipeline_config, kafka=dataclasses.replace(
+        pipeline_config.kafka, requests_topic=pipeline_config.kafka.requests_topic + "-new"))
+    ensure_topics(restarted.kafka)
+    again = sample("weia-counsellor-updates-case")
+    with running_consumer(restarted):
+        send(restarted, [again])
+        wait_for(lambda: has_table_rows(client, "access_events", 5), 60, "the fifth event")
+    (row,) = rows(client, f"SELECT decision, rule_ids FROM access_events WHERE event_id = '{again['event_id']}'")
+    assert row[0] == "violation"
+    assert "KP009" in row[1]  # type: ignore[operator]
