@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kansa.config import ConfigError, KansaConfig
+from kansa.storage.client import StorageError
 
 Handler = Callable[[argparse.Namespace, KansaConfig], int]
 
@@ -21,13 +22,18 @@ class UsageError(Exception):
     """Bad command-line input; the message says which argument and why."""
 
 
+class OperationFailed(Exception):
+    """The command was well formed but the broker or the store refused it; the message says what failed."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("KANSA_LOG_LEVEL_CLI", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = KansaConfig.from_env(os.environ)
+        logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # kafka-python logs every connection at INFO; its warnings and errors are what operators need.
+        logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(config.log_level)))
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             # `policy` commands work on files alone and take only their arguments.
@@ -36,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"kansa: {exc}", file=sys.stderr)
         return 2
+    except (OperationFailed, StorageError) as exc:
+        print(f"kansa: {exc}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from kansa.cli import UsageError, print_json, stop_on_signals
+from kansa.cli import OperationFailed, UsageError, print_json, stop_on_signals
 from kansa.config import KansaConfig
 from kansa.reports.output import FORMATS
 
@@ -52,8 +52,10 @@ def register(sub: Any) -> None:
 
     from consumers.policy.cli import add_policy_commands
     from kansa.localstack.up import register_up
+    from producers.simulator.cli import add_simulate_command
 
     add_policy_commands(sub)
+    add_simulate_command(sub)
     register_up(sub)
 
 
@@ -101,10 +103,17 @@ def cmd_emit(args: argparse.Namespace, config: KansaConfig) -> int:
     except (InvalidEvent, ValueError) as exc:
         print(f"kansa emit: {args.event}: {exc}", file=sys.stderr)
         return 1
-    auditor = AccessAuditor(make_producer(config.kafka), config.kafka.events_topic, event["org"], event["app"],
-                            pseudonymiser=_pseudonymiser(config))
-    with auditor:
-        auditor.send(event)
+    from kafka.errors import KafkaError
+
+    from producers.sdk import DeliveryError
+
+    try:
+        auditor = AccessAuditor(make_producer(config.kafka), config.kafka.events_topic, event["org"], event["app"],
+                                pseudonymiser=_pseudonymiser(config))
+        with auditor:
+            auditor.send(event)
+    except (KafkaError, DeliveryError) as exc:
+        raise OperationFailed(f"emit {event['event_id']} to {config.kafka.bootstrap_servers}: {exc}") from exc
     print_json({"event_id": str(event["event_id"]), "topic": config.kafka.events_topic})
     return 0
 
@@ -117,10 +126,15 @@ def cmd_topics(args: argparse.Namespace, config: KansaConfig) -> int:
 
 
 def cmd_sql(args: argparse.Namespace, config: KansaConfig) -> int:
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
     from kansa.storage.client import connect
 
     client = connect(config.storage)
-    result = client.query(args.query, settings={"readonly": 1})
+    try:
+        result = client.query(args.query, settings={"readonly": 1})
+    except ClickHouseError as exc:
+        raise OperationFailed(f"query refused: {str(exc).splitlines()[0]}") from exc
     print_json([dict(zip(result.column_names, row, strict=True)) for row in result.result_rows])
     return 0
 

@@ -87,6 +87,7 @@ class KansaConfig:
     subject_key_id: str | None = None
     subject_key: bytes | None = field(default=None, repr=False)
     state_dir: Path = Path(".kansa/state")
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> KansaConfig:
@@ -109,6 +110,7 @@ class KansaConfig:
             subject_key_id=reader.optional("KANSA_SUBJECT_KEY_ID"),
             subject_key=key.encode() if key else None,
             state_dir=Path(reader.text("KANSA_STATE_DIR", ".kansa/state")),
+            log_level=reader.choice("KANSA_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
         reader.reject_unknown()
         if config.subject_key and not config.subject_key_id:
@@ -158,8 +160,10 @@ class _EnvReader:
         return value
 
     def secret(self, name: str) -> str | None:
-        """A secret comes from NAME_FILE (preferred) or NAME."""
+        """A secret comes from NAME_FILE or NAME; both at once is refused as ambiguous."""
         path = self.optional(name + "_FILE")
+        if path and self.optional(name) is not None:
+            raise ConfigError(f"set {name}_FILE or {name}, not both")
         if path:
             try:
                 return Path(path).read_text(encoding="utf-8").strip()

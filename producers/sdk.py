@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import uuid
@@ -9,6 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
+
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from producers.pseudonym import SubjectPseudonymiser
 from schemas.cloudevents import ACCESS_EVENT_TYPE, access_event_source, binary_headers
@@ -81,7 +84,10 @@ class AccessAuditor:
         headers = binary_headers(event_id, access_event_source(event["org"], event["app"]), ACCESS_EVENT_TYPE,
                                  event["occurred_at"], self._codec.writer_id)
         key = f"{event['org']}:{event['actor']['id']}".encode()
-        future = self._producer.send(self._topic, key=key, value=value, headers=headers)
+        try:
+            future = self._producer.send(self._topic, key=key, value=value, headers=headers)
+        except KafkaError as exc:
+            raise DeliveryError([(event_id, exc)]) from exc
         future.add_errback(lambda exc: self._failed(event_id, exc))
         with self._lock:
             self._pending.append((event_id, future))
@@ -90,15 +96,21 @@ class AccessAuditor:
 
     @contextmanager
     def access(self, **fields: Any) -> Iterator[dict[str, Any]]:
-        """Record the access when the block ends; a PermissionError inside records it as denied, then re-raises.
+        """Record the access when the block ends, however it ends, then re-raise any exception.
 
-        The block may update the yielded dict (e.g. set `subject_count` once the list is known).
+        A PermissionError inside records the access as denied. Any other exception still records
+        it as a success: the block may have read the data before failing, and an audit log must
+        over-report rather than miss an access. The block may update the yielded dict (e.g. set
+        `subject_count` once the list is known).
         """
         details = dict(fields)
         try:
             yield details
         except PermissionError:
             self.record(**{**details, "outcome": "denied"})
+            raise
+        except BaseException:
+            self.record(**details)
             raise
         self.record(**details)
 
@@ -114,7 +126,9 @@ class AccessAuditor:
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait for every event sent so far; raise DeliveryError if any was not acknowledged."""
-        self._producer.flush(timeout=timeout)
+        # On a timeout the events still pending are named below, which says more than the client's error.
+        with contextlib.suppress(KafkaTimeoutError):
+            self._producer.flush(timeout=timeout)
         with self._lock:
             pending, self._pending = self._pending, []
         for event_id, future in pending:

@@ -34,7 +34,7 @@ def validate_access_event(event: Mapping[str, Any]) -> None:
     if actor.get("type") not in ACTOR_TYPES:
         raise InvalidEvent("invalid_field", f"must be one of {', '.join(ACTOR_TYPES)}", "actor.type")
     roles = actor.get("roles")
-    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r.strip() for r in roles):
         raise InvalidEvent("invalid_field", "must be a list of role names", "actor.roles")
     if actor.get("department") is not None:
         _text("actor.department", actor.get("department"))
@@ -155,4 +155,7 @@ def _parse_time(name: str, value: Any) -> datetime:
             raise InvalidEvent("invalid_field", f"not an ISO-8601 time: {value!r}", name) from None
     if parsed.tzinfo is None:
         raise InvalidEvent("invalid_field", "needs a UTC offset (e.g. 2026-11-20T09:00:00+09:00)", name)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidEvent("invalid_field", f"out of range in UTC: {value!r}", name) from None

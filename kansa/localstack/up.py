@@ -32,6 +32,12 @@ def cmd_up(args: argparse.Namespace, config: KansaConfig) -> int:
         raise UsageError("--rate must not be negative")
     if not 0 <= args.broker_port < 65536:
         raise UsageError("--broker-port must be 0..65535")
+    from producers.simulator import parse_scenarios
+
+    try:
+        args.scenarios = parse_scenarios(args.scenarios)
+    except ValueError as exc:
+        raise UsageError(f"--scenarios: {exc}") from None
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     stop = stop_on_signals()
@@ -55,7 +61,7 @@ def run_stack(config: KansaConfig, stop: threading.Event, args: argparse.Namespa
     from consumers.app import run_consumer
     from kansa.kafka_clients import ensure_topics
     from kansa.metrics_server import serve_metrics
-    from producers.simulator.driver import run_simulation
+    from producers.simulator import run_simulation
 
     ensure_topics(config.kafka)
     metrics_port = serve_metrics(config)
