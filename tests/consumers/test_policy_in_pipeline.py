@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import shutil
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
@@ -16,6 +19,7 @@ from kansa.storage.client import connect
 from producers.sdk import AccessAuditor
 from producers.subject_requests import file_request
 from schemas.records import AccessEvent, SubjectRequest
+from tests.conftest import POLICY_DIR
 from tests.consumers.running import read_topic, running_consumer, wait_for
 from tests.eventdata import sample_events
 
@@ -97,3 +101,28 @@ def test_decisions_provisions_and_requests_in_the_running_consumer(pipeline_conf
     (row,) = rows(client, f"SELECT decision, rule_ids FROM access_events WHERE event_id = '{again['event_id']}'")
     assert row[0] == "violation"
     assert "KP009" in row[1]  # type: ignore[operator]
+
+
+def test_policy_edit_mid_stream_applies_to_later_events_and_loses_none(pipeline_config: KansaConfig,
+                                                                         tmp_path: Path) -> None:
+    """Editing a policy file while the consumer runs changes later decisions; every event is still stored once."""
+    policy_dir = Path(shutil.copytree(POLICY_DIR, tmp_path / "policies"))
+    config = dataclasses.replace(pipeline_config, pipeline=dataclasses.replace(
+        pipeline_config.pipeline, policy_dir=policy_dir, policy_watch_seconds=0.2))
+    ensure_topics(config.kafka)
+    client = connect(config.storage)
+    before = [sample("weia-counsellor-updates-case") for _ in range(200)]
+    after = [sample("weia-counsellor-updates-case") for _ in range(200)]
+    with running_consumer(config):
+        send(config, before)
+        wait_for(lambda: has_table_rows(client, "access_events", 200), 60, "the first 200 events")
+        weia = policy_dir / "weia.yaml"
+        weia.write_text(weia.read_text(encoding="utf-8").replace("p01_consultation_service", "p01_renamed"),
+                        encoding="utf-8")
+        time.sleep(1.5)
+        send(config, after)
+        wait_for(lambda: has_table_rows(client, "access_events", 400), 60, "all 400 events")
+    verdicts = dict(rows(client, "SELECT toString(event_id), decision FROM access_events"))
+    assert len(verdicts) == 400
+    assert {verdicts[str(e["event_id"])] for e in before} == {"allow"}
+    assert {verdicts[str(e["event_id"])] for e in after} == {"violation"}

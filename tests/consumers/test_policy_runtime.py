@@ -1,0 +1,101 @@
+"""PolicyRuntime: reloads on file change or SIGHUP between polls; a bad edit keeps the policies in force."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from consumers.policy_runtime import PolicyRuntime
+from schemas.records import AccessEvent, SubjectRequest
+from tests.conftest import POLICY_DIR
+from tests.eventdata import sample_events
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counselling_event() -> AccessEvent:
+    (event,) = [e for e in sample_events() if e["purpose"] == "p01_consultation_service"]
+    return event
+
+
+def rename_purpose(policy_dir: Path) -> None:
+    path = policy_dir / "weia.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("p01_consultation_service", "p01_renamed"),
+                    encoding="utf-8")
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(POLICY_DIR, tmp_path / "policies"))
+
+
+def test_file_change_is_picked_up_after_the_watch_interval(policy_dir: Path) -> None:
+    """An edited policy file takes effect at the first refresh after the watch interval, not before."""
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=2.0, clock=clock)
+    event = counselling_event()
+    assert runtime.evaluate(event)[0].verdict == "allow"
+    rename_purpose(policy_dir)
+    clock.now = 1.0
+    runtime.refresh()
+    assert runtime.evaluate(event)[0].verdict == "allow"
+    clock.now = 2.5
+    runtime.refresh()
+    decision = runtime.evaluate(event)[0]
+    assert decision.verdict == "violation"
+    assert "KP003" in [hit.rule_id for hit in decision.hits]
+
+
+def test_bad_edit_keeps_the_policies_in_force(policy_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A policy file broken on disk is refused at reload, with file and reason logged; evaluation goes on."""
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=1.0, clock=clock)
+    (policy_dir / "weia.yaml").write_text("org: weia\nunknown_key: 1\n", encoding="utf-8")
+    clock.now = 5
+    runtime.refresh()
+    assert runtime.evaluate(counselling_event())[0].verdict == "allow"
+    assert "weia.yaml" in caplog.text
+    assert "policy reload refused" in caplog.text
+
+
+def test_sighup_reloads_at_the_next_refresh(policy_dir: Path) -> None:
+    """SIGHUP asks for a reload that happens at the next refresh, even inside the watch interval."""
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        runtime = PolicyRuntime(policy_dir, watch_seconds=3600, clock=Clock())
+        runtime.install_sighup()
+        rename_purpose(policy_dir)
+        os.kill(os.getpid(), signal.SIGHUP)
+        runtime.refresh()
+        assert runtime.evaluate(counselling_event())[0].verdict == "violation"
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_subject_requests_apply_at_refresh_once(policy_dir: Path) -> None:
+    """Requests offered by the tailer thread bind from the next refresh; a replayed one is not returned again."""
+    runtime = PolicyRuntime(policy_dir, watch_seconds=3600, clock=Clock())
+    event = counselling_event()
+    at = event["occurred_at"] - timedelta(days=1)
+    request: SubjectRequest = {
+        "request_id": uuid.uuid4(), "org": "weia", "subject_id": event["subject_id"] or "", "kind": "suspend_use",
+        "effective_at": at, "received_at": datetime.now(UTC), "reference": None,
+    }
+    runtime.offer_request(request)
+    assert runtime.evaluate(event)[0].verdict == "allow"
+    assert runtime.refresh() == [request]
+    assert runtime.evaluate(event)[0].verdict == "violation"
+    runtime.offer_request(request)
+    assert runtime.refresh() == []
