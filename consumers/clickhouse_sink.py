@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
 from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.policy import PolicySet
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
 from kansa import metrics
 
 PROVISION_COLUMNS = ("event_id", "provided_on", "occurred_at", "org", "recipient", "recipient_name", "subject_id",
                      "categories", "basis", "purpose")
+
+
+def _deduplicated(token: str) -> dict[str, Any]:
+    # The materialised views' aggregate tables must skip a replayed block too, or a replay double-counts.
+    return {"insert_deduplication_token": token, "deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
 class ClickHouseBatchPlanner:
@@ -38,15 +46,19 @@ class ClickHouseBatchPlanner:
 
 
 class ClickHouseBatchWriter:
-    def __init__(self, client: Client) -> None:
+    """`policies` gives the policies in force now (they reload), for each row's retain_until."""
+
+    def __init__(self, client: Client, policies: Callable[[], PolicySet] | None = None) -> None:
         self._client = client
+        self._policies = policies
 
     def write(self, batch: Batch[EvaluatedEvent]) -> None:
         started = time.perf_counter()
         try:
             self._client.insert(
-                "access_events", access_event_columns(batch), column_names=ACCESS_EVENT_COLUMNS,
-                column_oriented=True, settings={"insert_deduplication_token": batch.deduplication_token},
+                "access_events", access_event_columns(batch, self._policies() if self._policies else None),
+                column_names=ACCESS_EVENT_COLUMNS,
+                column_oriented=True, settings=_deduplicated(batch.deduplication_token),
             )
         except Exception:
             metrics.WRITE_ERRORS.labels("access_events").inc()

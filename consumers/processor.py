@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -29,14 +29,16 @@ class StreamProcessor:
     """Drives `chain` from `consumer` until `stop` is set.
 
     `housekeeping` runs under the processing lock before each batch of records (policy reloads,
-    subject requests); `before_commit` runs before every commit (flush dead letters and alerts).
+    subject requests); `before_commit` runs before every commit (flush dead letters and alerts);
+    `on_revoked` runs under the lock once a revocation has flushed the chain (checkpoint state).
     """
 
     def __init__(self, consumer: KafkaConsumer, topic: str, chain: Step[RawRecord], ledger: OffsetLedger,
                  before_commit: Sequence[Callable[[], None]] = (),
                  on_lost: Callable[[set[Partition]], None] | None = None,
                  housekeeping: Sequence[Callable[[], None]] = (),
-                 poll_timeout_ms: int = 200) -> None:
+                 poll_timeout_ms: int = 200,
+                 on_revoked: Callable[[Set[Partition]], None] | None = None) -> None:
         self._consumer = consumer
         self._topic = topic
         self._chain = chain
@@ -44,6 +46,7 @@ class StreamProcessor:
         self._before_commit = before_commit
         self._on_lost = on_lost
         self._housekeeping = housekeeping
+        self._on_revoked = on_revoked
         self._poll_timeout_ms = poll_timeout_ms
         self._lock = threading.Lock()
         self._lag_checked = 0.0
@@ -88,10 +91,12 @@ class StreamProcessor:
             self._ledger.restore(staged)
             raise
 
-    def revoke(self) -> dict[TopicPartition, OffsetAndMetadata]:
+    def revoke(self, partitions: Set[Partition] = frozenset()) -> dict[TopicPartition, OffsetAndMetadata]:
         """Called from the rebalance hook: flush everything held and hand back what to commit."""
         with self._lock:
             self._chain.join()
+            if self._on_revoked is not None and partitions:
+                self._on_revoked(partitions)
             staged = self._ledger.take()
             if staged:
                 for hook in self._before_commit:
@@ -128,10 +133,11 @@ class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
         self._processor = processor
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        offsets = self._processor.revoke()
+        offsets = self._processor.revoke({Partition(tp.topic, tp.partition) for tp in revoked})
         if offsets:
             await self._processor._consumer.commit_async(offsets)
-            log.info("flushed and committed %d partition(s) before revocation", len(offsets))
+        log.info("revoking %d partition(s): in-flight batches flushed, %d offset(s) committed before revocation",
+                 len(revoked), len(offsets))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned %s", sorted(f"{tp.topic}/{tp.partition}" for tp in assigned))

@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date
 from typing import Any
 
 from consumers.messages import Batch, EvaluatedEvent
+from consumers.policy import PolicySet
+from schemas.records import AccessEvent
+
+# The access log is evidence of how personal data was handled (APPI Art. 23 security measures,
+# complaints, breach reports), so a row outlives the data it describes by at least this long.
+# Provision records keep the same 3 years (Art. 30 rules); docs/storage.md has the reasoning.
+EVIDENCE_YEARS = 3
 
 ACCESS_EVENT_COLUMNS = (
     "event_id", "occurred_at", "org", "app", "actor_id", "actor_type", "actor_roles", "actor_department",
     "action", "resource_system", "resource_record_type", "subject_id", "subject_key_id", "subject_count",
     "data_categories", "purpose", "legal_basis", "recipient", "source_ip", "session_id", "request_id",
     "outcome", "record_count", "collected_at", "decision", "severity", "rule_ids", "schema_id",
-    "kafka_partition", "kafka_offset",
+    "kafka_partition", "kafka_offset", "retain_until",
 )
 
 
-def access_event_columns(batch: Batch[EvaluatedEvent]) -> list[list[Any]]:
-    """Columns in ACCESS_EVENT_COLUMNS order."""
+def retain_until(event: AccessEvent, policies: PolicySet | None) -> date:
+    """The later of the evidence floor and the end of the longest retention among the event's categories.
+
+    Retention runs from collection when the event says when the data was collected, else from the access.
+    """
+    occurred = event["occurred_at"]
+    floor = _plus_years(occurred.astimezone(UTC).date(), EVIDENCE_YEARS)
+    compiled = policies.get(event["org"]) if policies is not None else None
+    if compiled is None:
+        return floor
+    periods = [compiled.retention[c] for c in event["data_categories"] if c in compiled.retention]
+    if not periods:
+        return floor
+    return max(floor, ((event.get("collected_at") or occurred) + max(periods)).date())
+
+
+def _plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def access_event_columns(batch: Batch[EvaluatedEvent], policies: PolicySet | None = None) -> list[list[Any]]:
+    """Columns in ACCESS_EVENT_COLUMNS order; without policies every row keeps the evidence floor only."""
     columns: list[list[Any]] = [[] for _ in ACCESS_EVENT_COLUMNS]
     (event_id, occurred_at, org, app, actor_id, actor_type, actor_roles, actor_department, action,
      resource_system, resource_record_type, subject_id, subject_key_id, subject_count, data_categories,
      purpose, legal_basis, recipient, source_ip, session_id, request_id, outcome, record_count, collected_at,
-     decision, severity, rule_ids, schema_id, kafka_partition, kafka_offset) = columns
+     decision, severity, rule_ids, schema_id, kafka_partition, kafka_offset, retain) = columns
     partition = batch.partition.index
     for item in batch.items:
         event = item.event
@@ -58,4 +89,5 @@ def access_event_columns(batch: Batch[EvaluatedEvent]) -> list[list[Any]]:
         schema_id.append(item.schema_id)
         kafka_partition.append(partition)
         kafka_offset.append(item.offset)
+        retain.append(retain_until(event, policies))
     return columns

@@ -49,6 +49,25 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="end", type=_date, required=True, help="last day, YYYY-MM-DD")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(handler=cmd_report_provisions)
+    p = reports.add_parser("subject", help="subject access report: every access to one person's data "
+                           "(APPI Art. 33, GDPR Art. 15)")
+    p.add_argument("--org", required=True)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--subject", help="the id the organisation knows the person by (pseudonymised here with "
+                     "KANSA_SUBJECT_KEY, as the SDK does, when the key is set)")
+    who.add_argument("--pseudonym", help="the subject id exactly as stored (e.g. from a dashboard)")
+    p.add_argument("--show-staff", action="store_true", help="name the staff members, not only their roles")
+    _period_arguments(p, required=False)
+    p.set_defaults(handler=cmd_report_subject)
+    p = reports.add_parser("actor", help="what one staff member or service did, with violations and alerts")
+    p.add_argument("--org", required=True)
+    p.add_argument("--actor", required=True, help="the actor id as the apps send it")
+    _period_arguments(p, required=True)
+    p.set_defaults(handler=cmd_report_actor)
+    p = reports.add_parser("violations", help="rule breaches per organisation and rule in a period")
+    p.add_argument("--org", default=None, help="one organisation (default: all)")
+    _period_arguments(p, required=True)
+    p.set_defaults(handler=cmd_report_violations)
 
     from consumers.policy.cli import add_policy_commands
     from kansa.localstack.up import register_up
@@ -173,6 +192,52 @@ def cmd_report_provisions(args: argparse.Namespace, config: KansaConfig) -> int:
         raise UsageError(f"--to {args.end} is before --from {args.start}")
     rows = provision_rows(connect(config.storage), args.org, args.start, args.end)
     sys.stdout.write(render(COLUMNS, rows, args.format))
+    return 0
+
+
+def _period_arguments(p: Any, required: bool) -> None:
+    p.add_argument("--from", dest="start", type=_date, required=required, help="first day (UTC), YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_date, required=required, help="last day (UTC), YYYY-MM-DD")
+    p.add_argument("--format", choices=FORMATS, default="table", help="html is one self-contained page")
+
+
+def _report_period(args: argparse.Namespace) -> Any:
+    from kansa.reports.document import Period
+
+    if args.start and args.end and args.end < args.start:
+        raise UsageError(f"--to {args.end} is before --from {args.start}")
+    return Period.of_days(args.start, args.end)
+
+
+def cmd_report_subject(args: argparse.Namespace, config: KansaConfig) -> int:
+    from kansa.reports.document import render_report
+    from kansa.reports.subject import stored_subject_id, subject_report
+    from kansa.storage.client import connect
+
+    period = _report_period(args)
+    subject = args.pseudonym or stored_subject_id(args.org, args.subject, _pseudonymiser(config))
+    report = subject_report(connect(config.storage), args.org, subject, period, show_staff=args.show_staff)
+    sys.stdout.write(render_report(report, args.format))
+    return 0
+
+
+def cmd_report_actor(args: argparse.Namespace, config: KansaConfig) -> int:
+    from kansa.reports.actor import actor_report
+    from kansa.reports.document import render_report
+    from kansa.storage.client import connect
+
+    report = actor_report(connect(config.storage), args.org, args.actor, _report_period(args))
+    sys.stdout.write(render_report(report, args.format))
+    return 0
+
+
+def cmd_report_violations(args: argparse.Namespace, config: KansaConfig) -> int:
+    from kansa.reports.document import render_report
+    from kansa.reports.violations import violations_report
+    from kansa.storage.client import connect
+
+    report = violations_report(connect(config.storage), _report_period(args), args.org)
+    sys.stdout.write(render_report(report, args.format))
     return 0
 
 

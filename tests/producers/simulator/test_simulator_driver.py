@@ -77,12 +77,22 @@ def test_sends_at_the_rate_for_the_duration_through_kafka(broker: LocalBroker) -
 def test_stop_event_ends_an_unbounded_run(tmp_path: Path) -> None:
     """Without duration or count, setting the stop event ends the run promptly and labels are flushed."""
     stop = threading.Event()
-    threading.Timer(1.0, stop.set).start()
-    began = time.monotonic()
+    out = tmp_path / "e.jsonl"
+    stopped_at: list[float] = []
+
+    def stop_once_running() -> None:
+        # Stop a second after the first event is out, however long a loaded machine took to start.
+        while not (out.exists() and out.stat().st_size > 0):
+            time.sleep(0.05)
+        time.sleep(1.0)
+        stopped_at.append(time.monotonic())
+        stop.set()
+
+    threading.Thread(target=stop_once_running, daemon=True).start()
     summary = run_simulation(_config(), stop, 50.0, None, 1, ("probing",), tmp_path / "l.jsonl",
-                             start=DAY, speed=1.0, dry_run_out=tmp_path / "e.jsonl")
+                             start=DAY, speed=1.0, dry_run_out=out)
     assert summary.stopped_by == "stop"
-    assert time.monotonic() - began < 3
+    assert time.monotonic() - stopped_at[0] < 2
     assert 0 < summary.events < 150
 
 
