@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,13 +14,17 @@ from consumers.alert_sink import AlertSink
 from consumers.alerts import AlertDelivery, AlertFolder, AlertmanagerClient, AlertPublisher
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
 from consumers.dead_letters import KafkaDeadLetterSink
+from consumers.detectors import ActorDetectors, load_thresholds
+from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
+from consumers.detectors.popular_subject import PopularSubjectDetector, SqlDetectorThread
 from consumers.messages import EvaluatedEvent, Partition, RawRecord, Step
+from consumers.policy import PolicySet
 from consumers.policy_runtime import PolicyRuntime
 from consumers.processor import StreamProcessor
 from consumers.steps.batch import BatchStep
 from consumers.steps.commit import CommitStep, OffsetLedger
 from consumers.steps.decode import DecodeStep, InvalidMessageGuard
-from consumers.steps.detect import Detector, DetectStep
+from consumers.steps.detect import Detector, DetectStep, PartitionedDetector
 from consumers.steps.evaluate import EvaluateStep, Evaluator
 from consumers.steps.write import WriteStep
 from consumers.subject_requests import SubjectRequestTailer, load_requests, store_requests
@@ -42,14 +47,18 @@ class Pipeline:
 
 
 def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadLetterSink,
-                   evaluator: Evaluator, detectors: list[Detector], alerts: AlertSink) -> Pipeline:
+                   evaluator: Evaluator, detectors: list[Detector], alerts: AlertSink,
+                   partitioned: list[PartitionedDetector] | None = None,
+                   policies: Callable[[], PolicySet] | None = None) -> Pipeline:
+    """The step chain; `policies` gives the writer each category's retention for `retain_until`."""
     ledger = OffsetLedger()
-    write = WriteStep(ClickHouseBatchWriter(client), CommitStep(ledger), config.pipeline.write_retry_seconds)
+    write = WriteStep(ClickHouseBatchWriter(client, policies), CommitStep(ledger),
+                      config.pipeline.write_retry_seconds)
     batches: BatchStep[EvaluatedEvent] = BatchStep(
         ClickHouseBatchPlanner(client), write, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
         event_time=lambda item: item.event["occurred_at"],
     )
-    detect = DetectStep(detectors, alerts.add, batches)
+    detect = DetectStep(detectors, alerts.add, batches, partitioned or [])
     evaluate = EvaluateStep(evaluator, detect)
     guard = InvalidMessageGuard(config.pipeline.dlq_max_consecutive, config.pipeline.dlq_window,
                                 config.pipeline.dlq_max_ratio)
@@ -76,25 +85,41 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         AlertPublisher(producer, config.kafka.alerts_topic, alert_codec, known_orgs=runtime.known_orgs()), client,
     )
     detectors: list[Detector] = [PolicyViolationAlerts(lambda: runtime.policies)]
-    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detectors, alerts)
+    thresholds = load_thresholds(config.pipeline.detector_thresholds)
+    checkpoints = CheckpointStore(client, config.kafka.consumer_group)
+    behaviour = ActorDetectors(lambda: runtime.policies, thresholds, restore=checkpoints.load)
+    saver = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
+                               config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
+    subject_detector = SqlDetectorThread(
+        PopularSubjectDetector(connect(config.storage), lambda: runtime.policies, thresholds),
+        config.pipeline.sql_detector_seconds)
+    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detectors, alerts, [behaviour],
+                              policies=lambda: runtime.policies)
 
     def housekeeping() -> None:
         new_requests = runtime.refresh()
         if new_requests:
             store_requests(client, new_requests)
+        subject_detector.drain(alerts.add)
+        saver.tick()
         alerts.flush()
 
     def forget(partitions: set[Partition]) -> None:
         pipeline.batches.forget(partitions)
+        behaviour.forget(partitions)
 
     tailer = SubjectRequestTailer(
         make_consumer(config.kafka, group_id=None), config.kafka.requests_topic,
         AvroCodec(SchemaRegistry.load(), SUBJECT_REQUEST), runtime.offer_request,
     )
     background_stop = threading.Event()
-    background = [threading.Thread(target=tailer.run, args=(background_stop,), name="subject-requests", daemon=True)]
+    background = [threading.Thread(target=tailer.run, args=(background_stop,), name="subject-requests", daemon=True),
+                  threading.Thread(target=subject_detector.run, args=(background_stop,), name="sql-detectors",
+                                   daemon=True)]
     if config.alertmanager_url:
-        delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery")
+        # A short fetch wait: an alert should reach Alertmanager within a second or two of being raised.
+        delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery",
+                                          fetch_max_wait_ms=100)
         delivery_consumer.subscribe([config.kafka.alerts_topic])
         delivery = AlertDelivery(delivery_consumer, AlertmanagerClient(config.alertmanager_url), alert_codec)
         background.append(threading.Thread(target=delivery.run, args=(background_stop,), name="alert-delivery",
@@ -104,9 +129,11 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     processor = StreamProcessor(
         make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
         before_commit=[dead_letters.flush, alerts.flush], on_lost=forget, housekeeping=[housekeeping],
+        on_revoked=saver.revoked,
     )
     try:
         processor.run(stop)
+        saver.save()
     finally:
         background_stop.set()
         for thread in background:

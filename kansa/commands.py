@@ -71,10 +71,12 @@ def register(sub: Any) -> None:
 
     from consumers.policy.cli import add_policy_commands
     from kansa.localstack.up import register_up
+    from kansa.quality.eval import register_eval
     from producers.simulator.cli import add_simulate_command
 
     add_policy_commands(sub)
     add_simulate_command(sub)
+    register_eval(sub)
     register_up(sub)
 
 

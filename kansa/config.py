@@ -73,6 +73,12 @@ class PipelineSettings:
     policy_dir: Path = Path("policies")
     policy_watch_seconds: float = 2.0
     alert_fold_seconds: float = 900.0
+    # Anomaly detectors (issue 4): per-org thresholds, checkpoints of per-actor state, SQL detectors.
+    detector_thresholds: Path = Path("config/detectors.yaml")
+    detector_checkpoint_seconds: float = 30.0
+    detector_max_actors: int = 200_000
+    detector_idle_seconds: float = 35 * 86400.0
+    sql_detector_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol
 
 from consumers.alerts import Alert
@@ -15,10 +15,18 @@ class Detector(Protocol):
     def observe(self, item: EvaluatedEvent) -> Sequence[Alert]: ...
 
 
+class PartitionedDetector(Protocol):
+    """A detector whose state is kept per Kafka partition (the partition owns its actors' events)."""
+
+    def observe_in(self, partition: Hashable, item: EvaluatedEvent) -> Sequence[Alert]: ...
+
+
 class DetectStep:
     def __init__(self, detectors: Sequence[Detector], raise_alert: Callable[[Alert], None],
-                 next_step: Step[EvaluatedEvent | None]) -> None:
+                 next_step: Step[EvaluatedEvent | None],
+                 partitioned: Sequence[PartitionedDetector] = ()) -> None:
         self._detectors = detectors
+        self._partitioned = partitioned
         self._raise = raise_alert
         self._next = next_step
 
@@ -27,6 +35,10 @@ class DetectStep:
         if item is not None:
             for detector in self._detectors:
                 for alert in detector.observe(item):
+                    item.alerts.append(alert)
+                    self._raise(alert)
+            for partitioned in self._partitioned:
+                for alert in partitioned.observe_in(message.partition, item):
                     item.alerts.append(alert)
                     self._raise(alert)
         self._next.submit(message)

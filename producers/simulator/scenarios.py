@@ -102,7 +102,8 @@ def bulk_export(ctx: Context) -> Plan | None:
     total = 0
     # Either one export per record (a script walking the list) or large batches (the export button).
     if ctx.rng.random() < 0.5:
-        style, subjects = "per_record", ctx.rng.sample(range(pop.subjects), ctx.rng.randint(2000, 5000))
+        wanted = min(pop.subjects, ctx.rng.randint(2000, 5000))
+        style, subjects = "per_record", ctx.rng.sample(range(pop.subjects), wanted)
         for at, subject in zip(ctx.times(len(subjects), window), subjects, strict=True):
             access = Access("export", task.purpose, task.screens[0], task.record_type, subject)
             items.append((at, ctx.event(pop, actor, at, access, session)))

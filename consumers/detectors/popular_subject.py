@@ -1,0 +1,140 @@
+"""KD-POPULAR-SUBJECT: one subject opened by many actors who never opened it before, as SQL over ClickHouse.
+
+Runs on a schedule in its own thread with its own client, over a sliding window of event time
+ending at the newest stored event of each organisation. The alert id derives from (rule, org,
+subject, window bucket), so reruns and several consumers raising the same finding agree on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from clickhouse_connect.driver.client import Client
+
+from consumers.alerts import Alert, Kind, LocalizedText, new_alert
+from consumers.alerts.fingerprint import episode_id
+from consumers.alerts.model import utc_now
+from consumers.detectors.explain import RULES, sensitivities_of
+from consumers.detectors.thresholds import DetectorThresholds
+from consumers.policy import PolicySet
+
+RULE = "KD-POPULAR-SUBJECT"
+_REMEMBERED = 10_000
+
+_BOUNDS = "SELECT max(occurred_at), min(occurred_at), count() FROM access_events WHERE org = {org:String}"
+# ClickHouse has no correlated subqueries: the baseline readers come from a join on subject.
+_SQL = """
+SELECT w.subject_id, w.actors, w.events, w.first_at, w.last_at, w.ids, w.categories, p.prior
+FROM (
+    SELECT subject_id, uniqExact(actor_id) AS actors, count() AS events, min(occurred_at) AS first_at,
+           max(occurred_at) AS last_at, arraySlice(groupArray(toString(event_id)), 1, 20) AS ids,
+           groupUniqArrayArray(data_categories) AS categories
+    FROM access_events
+    WHERE org = {org:String} AND subject_id != '' AND actor_type != 'service' AND occurred_at >= {start:DateTime64(6)}
+    GROUP BY subject_id
+    HAVING actors >= {min_actors:UInt32}
+) AS w
+LEFT JOIN (
+    SELECT subject_id, uniqExact(actor_id) AS prior FROM access_events
+    WHERE org = {org:String} AND occurred_at >= {since:DateTime64(6)} AND occurred_at < {start:DateTime64(6)}
+    GROUP BY subject_id
+) AS p ON w.subject_id = p.subject_id
+SETTINGS join_use_nulls = 0
+"""
+
+
+class PopularSubjectDetector:
+    """One pass over every organisation with a policy; returns alerts never returned before by this process."""
+
+    def __init__(self, client: Client, policies: Callable[[], PolicySet], thresholds: DetectorThresholds,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self._client = client
+        self._policies = policies
+        self._thresholds = thresholds
+        self._clock = clock
+        self._raised: dict[str, None] = {}
+
+    def run(self) -> list[Alert]:
+        found: list[Alert] = []
+        policies = self._policies()
+        for org in policies:
+            th = self._thresholds.for_org(org)
+            newest, oldest, stored = self._client.query(_BOUNDS, parameters={"org": org}).result_rows[0]
+            newest, oldest = _aware(newest), _aware(oldest)
+            if not stored:
+                continue
+            start = newest - timedelta(seconds=th.popular_window)
+            if (start - oldest).total_seconds() < th.popular_min_history:
+                continue  # no baseline yet: every subject would look new
+            rows = self._client.query(_SQL, parameters={
+                "org": org, "start": start, "since": start - timedelta(seconds=th.popular_baseline),
+                "min_actors": th.popular_actors,
+            }).result_rows
+            for subject, actors, events, first, last, ids, categories, prior in rows:
+                first_at, last_at = _aware(first), _aware(last)
+                if (prior or 0) > th.popular_prior_share * actors:
+                    continue  # a subject many people handle anyway, e.g. a long-running case
+                bucket = int(first_at.timestamp() // th.popular_window)
+                alert_id = episode_id(RULE, f"{org}\x1f{subject}\x1f{bucket}")
+                if alert_id in self._raised:
+                    continue
+                self._remember(alert_id)
+                found.append(self._alert(alert_id, org, subject, int(actors), int(events), int(prior), first_at,
+                                         last_at, list(ids), list(categories), policies))
+        return found
+
+    def _alert(self, alert_id: str, org: str, subject: str, actors: int, events: int, prior: int,
+               first_at: datetime, last_at: datetime, ids: list[str], categories: list[str],
+               policies: PolicySet) -> Alert:
+        severity, _ = RULES[RULE]
+        alert = new_alert(
+            kind=Kind.DETECTOR, rule=RULE, severity=severity, org=org, actor=None, subject=subject,
+            event_ids=ids, first_seen=first_at, last_seen=last_at, now=self._clock(),
+            summary=LocalizedText(ja="多数の職員による同一本人の閲覧", en="One subject opened by many staff"),
+            description=LocalizedText(
+                ja=f"本人 {subject} の記録を1時間に {actors} 人が {events} 回開きました(それ以前の閲覧者 {prior} 人)",
+                en=f"{actors} staff opened subject {subject} {events} times within an hour "
+                   f"(earlier readers: {prior})"),
+            sensitivities=sensitivities_of(policies.get(org), categories), subjects_affected=1,
+            data_categories=categories, count=events,
+        )
+        return replace(alert, alert_id=alert_id)
+
+    def _remember(self, alert_id: str) -> None:
+        self._raised[alert_id] = None
+        if len(self._raised) > _REMEMBERED:
+            del self._raised[next(iter(self._raised))]
+
+
+class SqlDetectorThread:
+    """Runs the detector every `interval` seconds; alerts wait in a queue the consumer loop drains."""
+
+    def __init__(self, detector: PopularSubjectDetector, interval: float) -> None:
+        self._detector = detector
+        self._interval = interval
+        self._found: queue.SimpleQueue[Alert] = queue.SimpleQueue()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(self._interval):
+            try:
+                for alert in self._detector.run():
+                    self._found.put(alert)
+            except Exception:  # the store may be briefly away; the next run covers the same window
+                logging.getLogger(__name__).exception("SQL detector run failed")
+
+    def drain(self, raise_alert: Callable[[Alert], None]) -> None:
+        while True:
+            try:
+                raise_alert(self._found.get_nowait())
+            except queue.Empty:
+                return
+
+
+def _aware(value: datetime) -> datetime:
+    """Query results may come back naive; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""`kansa eval`: the simulator's labelled scenarios through the real pipeline, scored per scenario type."""

@@ -1,0 +1,129 @@
+"""Per-actor streaming detectors as pure functions of events and state, with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from consumers.alerts import AppiCase, Severity
+from tests.consumers.detectors.support import MORNING, NOW, baseline, detectors, event, feed, rules
+
+
+def test_a_new_task_repeated_within_the_hour_is_first_seen() -> None:
+    """After a settled baseline, three events of a never-used purpose within an hour raise KD-FIRST-SEEN."""
+    detector = detectors()
+    assert feed(detector, baseline(MORNING, 200, timedelta(seconds=30))) == []
+    later = MORNING + timedelta(hours=2)
+    raised = feed(detector, [event(later + timedelta(minutes=i), purpose="applicant_screening") for i in range(3)])
+    assert rules(raised) == ["KD-FIRST-SEEN"]
+    assert raised[0].severity is Severity.WARNING
+    assert len(raised[0].evidence_event_ids) == 3
+    assert raised[0].raised_at == NOW
+    assert "purpose:applicant_screening" in raised[0].description.en
+
+
+def test_a_single_rare_task_is_not_first_seen() -> None:
+    """One new thing, never repeated within the window, is learnt quietly."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 200, timedelta(seconds=30)))
+    later = MORNING + timedelta(hours=2)
+    assert feed(detector, [event(later, purpose="applicant_screening")]) == []
+    assert feed(detector, [event(later + timedelta(hours=2, minutes=i), purpose="applicant_screening")
+                           for i in range(3)]) == []
+
+
+def test_nothing_is_first_seen_while_learning() -> None:
+    """An actor's first events teach the baseline and raise nothing."""
+    detector = detectors()
+    events = [event(MORNING + timedelta(minutes=i), purpose=f"p{i % 7}", categories=(f"c{i % 5}",)) for i in range(50)]
+    assert feed(detector, events) == []
+
+
+def test_many_unfamiliar_subjects_in_an_hour_is_snooping() -> None:
+    """A mature actor opening 20 subjects never handled before within half an hour raises KD-SNOOPING."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 100))
+    start = MORNING + timedelta(hours=4)
+    browsing = [event(start + timedelta(seconds=40 * i), subject=f"client-9{i:05d}") for i in range(30)]
+    raised = feed(detector, browsing)
+    assert rules(raised) == ["KD-SNOOPING"]
+    assert raised[0].suspected_unjust_purpose
+    assert AppiCase.UNJUST_PURPOSE in raised[0].appi.cases  # type: ignore[union-attr]
+
+
+def test_caseload_work_is_not_snooping() -> None:
+    """The same caseload all day raises nothing."""
+    assert feed(detectors(), baseline(MORNING, 300, timedelta(seconds=60))) == []
+
+
+def test_exporting_a_thousand_records_in_an_hour_pages() -> None:
+    """Batched exports reaching 1,000 records in half an hour raise KD-BULK-EXPORT at page severity with APPI cases."""
+    detector = detectors()
+    exports = [event(MORNING + timedelta(minutes=i), action="export", subject=None, records=300) for i in range(4)]
+    raised = [a for a in feed(detector, exports) if a.rule == "KD-BULK-EXPORT"]
+    assert len(raised) == 1
+    alert = raised[0]
+    assert alert.severity is Severity.PAGE
+    assert alert.subjects_affected == 1200
+    assert alert.appi is not None
+    assert {AppiCase.UNJUST_PURPOSE, AppiCase.OVER_1000_PERSONS} <= set(alert.appi.cases)
+
+
+def test_off_hours_browsing_by_staff_but_not_services() -> None:
+    """Six accesses at 02:00 in Tokyo raise KD-OFF-HOURS for staff; integrations run at night unremarked."""
+    night = MORNING.replace(hour=17)  # 02:00 JST
+    staff = feed(detectors(), [event(night + timedelta(minutes=5 * i)) for i in range(6)])
+    assert rules(staff) == ["KD-OFF-HOURS"]
+    service = feed(detectors(), [event(night + timedelta(minutes=5 * i), actor="weia/usage-tracker-01",
+                                       actor_type="service", role="svc_usage_tracker") for i in range(6)])
+    assert "KD-OFF-HOURS" not in rules(service)
+
+
+def test_an_account_back_after_a_month_is_dormant() -> None:
+    """An actor idle for 35 days who makes five accesses raises KD-DORMANT once."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 10))
+    back = MORNING + timedelta(days=35)  # a Wednesday morning again
+    raised = feed(detector, [event(back + timedelta(minutes=i)) for i in range(8)])
+    assert rules(raised) == ["KD-DORMANT"]
+
+
+def test_an_unknown_account_after_the_org_has_history_is_dormant() -> None:
+    """Once the partition has a day of an organisation's history, a never-seen account acting is reported."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 10))
+    late = MORNING + timedelta(hours=25)
+    raised = feed(detector, [event(late + timedelta(minutes=i), actor="weia/staff-0999") for i in range(5)])
+    assert rules(raised) == ["KD-DORMANT"]
+
+
+def test_a_burst_of_denials_is_reported() -> None:
+    """Eight denied accesses within ten minutes raise KD-DENIED-BURST; seven do not."""
+    denied = [event(MORNING + timedelta(seconds=30 * i), outcome="denied") for i in range(8)]
+    assert rules(feed(detectors(), denied[:7])) == []
+    assert rules(feed(detectors(), denied)) == ["KD-DENIED-BURST"]
+
+
+def test_a_volume_spike_against_the_actors_own_baseline() -> None:
+    """Ten times an actor's usual volume raises KD-VOLUME-SPIKE; their usual volume does not."""
+    detector = detectors()
+    usual = baseline(MORNING, 60, timedelta(minutes=6))  # ten an hour for six hours
+    assert feed(detector, usual) == []
+    start = MORNING + timedelta(hours=7)
+    raised = feed(detector, [event(start + timedelta(seconds=36 * i), subject=f"client-{i % 10:06d}")
+                             for i in range(100)])
+    assert "KD-VOLUME-SPIKE" in rules(raised)
+
+
+def test_the_roles_hourly_cap_is_enforced_with_its_factor() -> None:
+    """A harassment counsellor (cap 30 an hour) touching 46 records in 15 minutes raises KD-RATE-CAP; 45 do not."""
+    counsellor = {"role": "harassment_counsellor", "purpose": "consultation"}
+    reads = [event(MORNING + timedelta(seconds=20 * i), subject=f"client-{i % 5:06d}", **counsellor)
+             for i in range(46)]
+    assert rules(feed(detectors(), reads[:45])) == []
+    assert rules(feed(detectors(), reads)) == ["KD-RATE-CAP"]
+
+
+def test_a_long_episode_alerts_once_per_cooldown() -> None:
+    """Denials continuing for half an hour raise one alert, not one per event."""
+    denied = [event(MORNING + timedelta(seconds=20 * i), outcome="denied") for i in range(90)]
+    assert rules(feed(detectors(), denied)) == ["KD-DENIED-BURST"]
