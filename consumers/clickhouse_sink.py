@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 from consumers.messages import Batch, EvaluatedEvent, Partition
 from consumers.policy import PolicySet
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
+from consumers.stored_metrics import record_stored
 from kansa import metrics
 
 PROVISION_COLUMNS = ("event_id", "provided_on", "occurred_at", "org", "recipient", "recipient_name", "subject_id",
@@ -68,15 +69,8 @@ class ClickHouseBatchWriter:
         if provisions:
             self._write_provisions(batch, provisions)
         metrics.BATCH_ROWS.observe(len(batch.items))
-        now = datetime.now(UTC)
-        newest: dict[str, datetime] = {}
-        for item in batch.items:
-            org, at = item.event["org"], item.event["occurred_at"]
-            metrics.EVENT_TO_STORED_SECONDS.observe(max(0.0, (now - at).total_seconds()))
-            if at > newest.get(org, at.min.replace(tzinfo=UTC)):
-                newest[org] = at
-        for org, at in newest.items():
-            metrics.LAST_EVENT_TIMESTAMP.labels(org).set(at.timestamp())
+        known = self._policies().by_org if self._policies else ()
+        record_stored(batch.items, known, datetime.now(UTC))
 
     def _write_provisions(self, batch: Batch[EvaluatedEvent], items: list[EvaluatedEvent]) -> None:
         rows = [

@@ -15,7 +15,7 @@ _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 _BATCH_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
 EVENTS_CONSUMED = Counter(
-    "kansa_events_consumed_total", "Messages read from the access-events topic.", ["org"], registry=REGISTRY,
+    "kansa_events_consumed_total", "Valid access events consumed and stored, per org.", ["org"], registry=REGISTRY,
 )
 DECISIONS = Counter(
     "kansa_decisions_total", "Policy decisions by verdict (allow, review, violation).", ["org", "decision"],

@@ -1,0 +1,73 @@
+"""The consumer's /metrics: what operators alert on, valid for promtool, with bounded labels only."""
+
+from __future__ import annotations
+
+import copy
+import re
+import signal
+import subprocess
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaProducer
+
+from kansa.config import KansaConfig
+from kansa.kafka_clients import ensure_topics, make_producer
+from kansa.localstack.broker import free_port
+from producers.sdk import AccessAuditor
+from tests.conftest import system_binary
+from tests.consumers.running import config_env, kansa_process, wait_for
+from tests.eventdata import sample_events, stream
+
+
+def scrape(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
+
+
+def value(text: str, series: str) -> float:
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_the_stream_and_pass_promtool(pipeline_config: KansaConfig, tmp_path: Path) -> None:
+    """Events, decisions, rule hits, dead letters and latency are exported; promtool accepts the page."""
+    ensure_topics(pipeline_config.kafka)
+    events = list(stream(300))
+    (violating,) = [copy.deepcopy(e) for e in sample_events() if "recruiter" in (e["request_id"] or "")]
+    violating.update({"event_id": uuid.uuid4(), "occurred_at": datetime.now(UTC), "purpose": "never_declared"})
+    with AccessAuditor(make_producer(pipeline_config.kafka), pipeline_config.kafka.events_topic, "weia", "t") as sdk:
+        for event in [*events, violating]:
+            sdk.send(event)
+    raw = KafkaProducer(bootstrap_servers=pipeline_config.kafka.bootstrap_servers)
+    raw.send(pipeline_config.kafka.events_topic, b"not avro").get(timeout=10)
+    raw.close()
+
+    port = free_port()
+    env = {**config_env(pipeline_config), "KANSA_METRICS_PORT": str(port),
+           "KANSA_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'store'}"}
+    process = kansa_process(["consume"], env, tmp_path / "consumer.log")
+    try:
+        wait_for(lambda: sum(value(scrape(port), f'kansa_events_consumed_total{{org="{org}"}}')
+                             for org in ("chiba-cia", "izumisano-ssw", "weia")) >= 301, 90, "301 events counted")
+        wait_for(lambda: value(scrape(port), 'kansa_dead_lettered_total{reason="bad_magic"}') >= 1, 30,
+                 "the dead letter counted")
+        page = scrape(port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    assert value(page, 'kansa_decisions_total{decision="violation",org="weia"}') >= 1
+    assert value(page, 'kansa_violations_total{org="weia",rule="KP003",severity="critical"}') >= 1
+    assert value(page, "kansa_event_to_stored_seconds_count") > 0
+    assert value(page, "kansa_offset_commits_total") >= 1
+    for event in [*events, violating]:
+        assert event["actor"]["id"] not in page
+        assert (event["subject_id"] or "\0") not in page
+    check = subprocess.run([system_binary("promtool"), "check", "metrics"], input=page, capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
