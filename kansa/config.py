@@ -123,9 +123,6 @@ class KansaConfig:
             raise ConfigError("KANSA_SUBJECT_KEY_ID must name the key when KANSA_SUBJECT_KEY(_FILE) is set")
         return config
 
-    def with_overrides(self, **changes: Any) -> KansaConfig:
-        return replace(self, **changes)
-
 
 class _EnvReader:
     def __init__(self, env: Mapping[str, str]) -> None:

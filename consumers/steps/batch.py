@@ -19,13 +19,6 @@ from consumers.messages import Batch, Message, Partition, Step
 T = TypeVar("T")
 
 
-class EventTimed(Protocol):
-    """Anything that has the event it carries (for the age of the oldest event in a batch)."""
-
-    @property
-    def event(self) -> object: ...
-
-
 class BatchPlanner(Protocol):
     def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
         """Offset ranges already planned at or after `from_offset`, in order."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from consumers.policy.compiled import CompiledPolicy, PolicySet
 from consumers.policy.model import Policy
@@ -287,8 +286,3 @@ def _actor(rng: random.Random, pop: OrgPopulation, actor_id: str, role_id: str, 
         caseload=caseload,
     )
 
-
-def start_seconds(start: datetime) -> float:
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError("the simulation start must be timezone-aware")
-    return start.timestamp()
