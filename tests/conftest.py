@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kansa.config import KafkaSettings, KansaConfig, PipelineSettings, StorageSettings
-from kansa.localstack.broker import LocalBroker, free_port
+from kansa.localstack.broker import LocalBroker, free_port, terminate
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_DIR = REPO / "policies"
@@ -71,13 +71,8 @@ class AlertmanagerProcess:
         pytest.fail(f"alertmanager not ready on {self.url} within {timeout:.0f} s:\n{self.log_text()}")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            terminate(self._process)
         self._process = None
 
     def log_text(self) -> str:
