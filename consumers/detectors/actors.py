@@ -33,6 +33,9 @@ from consumers.policy import PolicySet, is_business_hours
 
 EXPORTS = frozenset(("export", "print"))
 EWMA_ALPHA = 0.1
+# The first active half-hours are averaged plainly (weight 1/k), then weighted EWMA_ALPHA: an unbiased
+# start instead of an EWMA creeping up from zero, which would understate a new actor's usual volume.
+_EWMA_WARMUP = round(1.0 / EWMA_ALPHA)
 _NO_ALERTS: tuple[Alert, ...] = ()
 # Business-hours answers are cached per organisation and five-minute slot of event time.
 _HOURS_SLOT = 300.0
@@ -40,6 +43,27 @@ _HOURS_CACHE_MAX = 50_000
 _PENDING_IDS = 5
 
 Snapshot = dict[str, Any]
+
+
+def _spread(st: ActorState) -> float:
+    """The baseline's scale: its mean absolute deviation, never below Poisson noise (or one event)."""
+    return max(st.dev, math.sqrt(st.mean), 1.0)
+
+
+def learn(st: ActorState, count: int, th: Thresholds) -> None:
+    """Feed one closed active half-hour's event count into the actor's robust volume baseline.
+
+    Once the baseline judges (volume_min_buckets), the count is winsorised at mean + volume_clip * spread:
+    a spike, or the half-hour it started in, moves the baseline by a bounded step instead of lifting it
+    to the spike's level (which used to hide the rest of the spike, and the next one)."""
+    value = float(count)
+    if st.buckets >= th.volume_min_buckets:
+        value = min(value, st.mean + th.volume_clip * _spread(st))
+    alpha = EWMA_ALPHA if st.buckets >= _EWMA_WARMUP else 1.0 / (st.buckets + 1)
+    diff = value - st.mean
+    st.mean += alpha * diff
+    st.dev += alpha * (abs(diff) - st.dev)
+    st.buckets += 1
 
 
 class PartitionState:
@@ -82,16 +106,21 @@ class ActorDetectors:
         part = self._parts.get(partition)
         if part is None:
             return None
-        return {"version": 1, "org_first": dict(part.org_first),
+        return {"version": 2, "org_first": dict(part.org_first),
                 "actors": {org: {aid: st.to_list(self._tokens) for aid, st in by_actor.items()}
                            for org, by_actor in part.actors.items()}}
 
     def load(self, partition: Hashable, snapshot: Snapshot | None) -> PartitionState:
         part = PartitionState()
-        if snapshot is not None and snapshot.get("version") == 1:
+        version = snapshot.get("version") if snapshot is not None else None
+        if snapshot is not None and version in (1, 2):
             part.org_first = {str(k): float(v) for k, v in snapshot["org_first"].items()}
             part.actors = {org: {aid: ActorState.from_list(values, self._tokens) for aid, values in by_actor.items()}
                            for org, by_actor in snapshot["actors"].items()}
+            if version == 1:  # version 1 kept the EWMA variance where the absolute deviation now is
+                for by_actor in part.actors.values():
+                    for st in by_actor.values():
+                        st.dev = math.sqrt(max(0.0, st.dev))
         self._parts[partition] = part
         return part
 
@@ -145,7 +174,7 @@ class ActorDetectors:
         if ts > st.last:
             st.last = ts
         st.n += 1
-        self._roll(st, ts)
+        self._roll(st, ts, th)
         records = event["record_count"] or event["subject_count"] or 1
         st.ev += 1
         st.rec += records
@@ -213,11 +242,12 @@ class ActorDetectors:
             volume = slide(st.ev, st.ev_p, ts, HALF_HOUR)
             if volume >= th.volume_min_events:
                 usual = st.mean
-                limit = max(th.volume_min_events, th.volume_factor * usual,
-                            usual + th.volume_sigmas * math.sqrt(st.var))
-                if volume >= limit:
+                if volume >= th.volume_factor * usual and volume >= usual + th.volume_sigmas * _spread(st):
+                    # One spike, one alert: the window stays high for up to half an hour after the spike
+                    # (and the baseline no longer rises to meet it), so the cool-down runs from its last
+                    # event above the bar, not from the alert.
                     alerts = self._add(alerts, self._raise("KD-VOLUME-SPIKE", st, ts, th, item, Evidence(
-                        count=round(volume), baseline=usual)))
+                        count=round(volume), baseline=usual), episode=True))
 
         cap = self._cap(org, actor["roles"])
         if cap is not None:
@@ -227,16 +257,13 @@ class ActorDetectors:
                     count=round(used), baseline=float(cap))))
         return alerts if alerts is not None else _NO_ALERTS
 
-    def _roll(self, st: ActorState, ts: float) -> None:
+    def _roll(self, st: ActorState, ts: float, th: Thresholds) -> None:
         """Move the hour windows to `ts`'s half-hour; a closed active half-hour feeds the volume baseline."""
         bucket = int(ts // HALF_HOUR)
         if bucket <= st.hb:
             return  # late events count in the current bucket: windows never run backwards
         if st.ev:
-            diff = st.ev - st.mean
-            st.mean += EWMA_ALPHA * diff
-            st.var = (1.0 - EWMA_ALPHA) * (st.var + EWMA_ALPHA * diff * diff)
-            st.buckets += 1
+            learn(st, st.ev, th)
         if bucket == st.hb + 1:
             st.ev_p, st.rec_p, st.exp_p, st.nov_p, st.off_p = st.ev, st.rec, st.exp, st.nov, st.off
         else:
@@ -246,31 +273,43 @@ class ActorDetectors:
 
     def _first_seen(self, st: ActorState, ts: float, th: Thresholds, item: EvaluatedEvent,
                     new: int) -> Alert | None:
-        """Something new once is a rare task; new things again within the window is a new habit."""
+        """Something new once is a rare task; the same new thing again within the window is a new habit.
+
+        Counted per novel token (purpose, purpose/action, category): a few different rare tasks that
+        happen to fall in one hour are still rare tasks, not one new habit."""
         if st.pending and ts - st.pending_at > th.first_seen_window:
             st.seen |= st.pending
-            st.pending, st.pending_n, st.pending_ids = 0, 0, ()
+            st.pending, st.pending_n, st.pending_ids, st.pending_counts = 0, 0, (), {}
         if not st.pending:
             st.pending_at = ts
         st.pending |= new
         st.pending_n += 1
         if len(st.pending_ids) < _PENDING_IDS:
             st.pending_ids = (*st.pending_ids, str(item.event["event_id"]))
-        if st.pending_n < th.first_seen_events:
+        counts, rest, top = st.pending_counts, new, 0
+        while rest:
+            low = rest & -rest
+            seen = counts[low] = counts.get(low, 0) + 1
+            top = max(top, seen)
+            rest ^= low
+        if top < th.first_seen_events:
             return None
         names = self._tokens.names(st.pending)
         alert = self._raise("KD-FIRST-SEEN", st, ts, th, item, Evidence(
             count=st.pending_n, baseline=float(st.n - st.pending_n), new=names), ids=st.pending_ids,
             since=st.pending_at)
         st.seen |= st.pending
-        st.pending, st.pending_n, st.pending_ids = 0, 0, ()
+        st.pending, st.pending_n, st.pending_ids, st.pending_counts = 0, 0, (), {}
         return alert
 
     def _raise(self, rule: str, st: ActorState, ts: float, th: Thresholds, item: EvaluatedEvent,
                evidence: Evidence, *, subjects: int | None = None, unjust: bool = False,
-               ids: tuple[str, ...] = (), since: float | None = None) -> Alert | None:
+               ids: tuple[str, ...] = (), since: float | None = None, episode: bool = False) -> Alert | None:
+        """`episode`: a suppressed repeat extends the cool-down, so a continuing condition alerts once."""
         fired = st.fired
         if fired is not None and ts - fired.get(rule, -math.inf) < th.cooldown:
+            if episode:
+                fired[rule] = ts
             return None
         if fired is None:
             fired = st.fired = {}

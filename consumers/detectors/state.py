@@ -49,6 +49,7 @@ class ActorState:
         "db",
         "den",
         "den_p",
+        "dev",
         "ev",
         "ev_p",
         "exp",
@@ -66,13 +67,13 @@ class ActorState:
         "off_p",
         "pending",
         "pending_at",
+        "pending_counts",
         "pending_ids",
         "pending_n",
         "rec",
         "rec_p",
         "seen",
         "settled_at",
-        "var",
         "woke_at",
         "woke_n",
     )
@@ -87,14 +88,16 @@ class ActorState:
         self.pending_at = 0.0
         self.pending_n = 0
         self.pending_ids: tuple[str, ...] = ()
+        self.pending_counts: dict[int, int] = {}  # events carrying each pending token (by bit)
         self.familiar = 0
         self.hb = int(at // HALF_HOUR)
         self.ev = self.ev_p = self.rec = self.rec_p = self.exp = self.exp_p = 0
         self.nov = self.nov_p = self.off = self.off_p = 0
         self.db = int(at // FIVE_MINUTES)
         self.den = self.den_p = 0
+        # Volume baseline over active half-hours: EWMA of the count and of its absolute deviation.
         self.mean = 0.0
-        self.var = 0.0
+        self.dev = 0.0
         self.buckets = 0
         self.fired: dict[str, float] | None = None
         # When a dormant (or never seen) account woke up, and its event count then; 0.0 = awake.
@@ -105,8 +108,9 @@ class ActorState:
         return [self.first, self.last, self.n, tokens.names(self.seen), self.settled_at,
                 tokens.names(self.pending), self.pending_at, self.pending_n, list(self.pending_ids),
                 format(self.familiar, "x"), self.hb, self.ev, self.ev_p, self.rec, self.rec_p, self.exp, self.exp_p,
-                self.nov, self.nov_p, self.off, self.off_p, self.db, self.den, self.den_p, self.mean, self.var,
-                self.buckets, self.fired, self.woke_at, self.woke_n]
+                self.nov, self.nov_p, self.off, self.off_p, self.db, self.den, self.den_p, self.mean, self.dev,
+                self.buckets, self.fired, self.woke_at, self.woke_n,
+                {tokens.names(bit)[0]: count for bit, count in self.pending_counts.items()}]
 
     @classmethod
     def from_list(cls, values: list[Any], tokens: TokenTable) -> ActorState:
@@ -114,10 +118,13 @@ class ActorState:
         (_, state.last, state.n, seen, state.settled_at, pending, state.pending_at, state.pending_n, ids,
          familiar, state.hb, state.ev, state.ev_p, state.rec, state.rec_p, state.exp, state.exp_p,
          state.nov, state.nov_p, state.off, state.off_p, state.db, state.den, state.den_p, state.mean,
-         state.var, state.buckets, state.fired, state.woke_at, state.woke_n) = values
+         state.dev, state.buckets, state.fired, state.woke_at, state.woke_n) = values[:30]
         state.seen = tokens.mask(seen)
         state.pending = tokens.mask(pending)
         state.pending_ids = tuple(ids)
+        # Older snapshots had no per-token counts: credit every pending token with the pending events.
+        counts = values[30] if len(values) > 30 else {name: state.pending_n for name in pending}
+        state.pending_counts = {tokens.bit(name): int(count) for name, count in counts.items()}
         state.familiar = int(familiar, 16)
         return state
 

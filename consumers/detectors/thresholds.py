@@ -23,10 +23,17 @@ class Thresholds:
     first_seen_window: float = 3600.0
     # KD-SNOOPING: distinct subjects the actor never opened before, in a sliding half hour.
     snooping_novel_subjects: int = 20
-    # KD-VOLUME-SPIKE: events in a sliding half hour against the actor's EWMA of active half-hours.
-    volume_min_events: int = 45
-    volume_factor: float = 8.0
-    volume_sigmas: float = 2.0
+    # KD-VOLUME-SPIKE: events in a sliding half hour against the actor's own robust baseline: an EWMA
+    # of its active half-hours' counts (mean) and of their absolute deviation (spread, floored at the
+    # Poisson noise sqrt(mean)). A closed half-hour feeds the baseline winsorised at
+    # mean + volume_clip * spread, so a spike (or a run of busy days) cannot lift its own bar.
+    # Alert at max(volume_min_events, volume_factor * mean, mean + volume_sigmas * spread): a normal
+    # half-hour stays within ~3x the mean (lunch and arrival hours only lower the mean), while the
+    # simulator's spike is 8-15x the actor's hourly rate in one hour, i.e. >= 9x a full half-hour.
+    volume_min_events: int = 30
+    volume_factor: float = 6.0
+    volume_sigmas: float = 6.0
+    volume_clip: float = 4.0
     volume_min_buckets: int = 6
     # KD-BULK-EXPORT: records exported or printed in a sliding half hour.
     bulk_export_records: int = 1000

@@ -25,9 +25,7 @@ from kansa.quality.matching import AlertRecord, Label, Score, score
 from kansa.storage.client import connect
 from producers.simulator import Schedule, parse_scenarios, read_labels, run_simulation
 
-# bulk_export is left out by default until the simulator caps its per-record sample at the
-# organisation's subject count (at the one-unit population it asks for more subjects than exist).
-BEHAVIOURAL = ("off_hours", "snooping_actor", "snooping_subject", "volume_spike", "first_use",
+BEHAVIOURAL = ("bulk_export", "off_hours", "snooping_actor", "snooping_subject", "volume_spike", "first_use",
                "dormant", "probing")
 RULE_BASED = ("unnamed_recipient", "after_suspension", "purpose_misuse")
 # A Tuesday 08:00 in Japan: every seed organisation opens that day, so baselines start at once.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from consumers.alerts import AppiCase, Severity
+from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, NOW, baseline, detectors, event, feed, rules
 
 
@@ -116,7 +118,7 @@ def test_a_volume_spike_against_the_actors_own_baseline() -> None:
 
 def test_the_roles_hourly_cap_is_enforced_with_its_factor() -> None:
     """A harassment counsellor (cap 30 an hour) touching 46 records in 15 minutes raises KD-RATE-CAP; 45 do not."""
-    counsellor = {"role": "harassment_counsellor", "purpose": "consultation"}
+    counsellor: dict[str, Any] = {"role": "harassment_counsellor", "purpose": "consultation"}
     reads = [event(MORNING + timedelta(seconds=20 * i), subject=f"client-{i % 5:06d}", **counsellor)
              for i in range(46)]
     assert rules(feed(detectors(), reads[:45])) == []
@@ -127,3 +129,59 @@ def test_a_long_episode_alerts_once_per_cooldown() -> None:
     """Denials continuing for half an hour raise one alert, not one per event."""
     denied = [event(MORNING + timedelta(seconds=20 * i), outcome="denied") for i in range(90)]
     assert rules(feed(detectors(), denied)) == ["KD-DENIED-BURST"]
+
+
+def _hours_of(start: datetime, hours: int, per_half_hour: int) -> list[AccessEvent]:
+    """`per_half_hour` evenly spaced reads in each half-hour for `hours` hours."""
+    step = timedelta(minutes=30) / per_half_hour
+    return [event(start + i * step, subject=f"client-{i % 10:06d}") for i in range(hours * 2 * per_half_hour)]
+
+
+def test_the_volume_baseline_ignores_a_spike_in_progress() -> None:
+    """A spike spanning a half-hour boundary still alerts: the closed half-hour feeds the baseline winsorised."""
+    detector = detectors()
+    assert feed(detector, _hours_of(MORNING, 6, 8)) == []
+    # 140 events in the hour starting 20 minutes before a half-hour boundary: the spike's first
+    # 47 events close a bucket; a baseline absorbing them raw (mean 8 -> 12) would need 72 to alert.
+    start = MORNING + timedelta(hours=6, minutes=10)
+    spike = [event(start + timedelta(seconds=3600 * i / 140), subject=f"client-{i % 10:06d}") for i in range(140)]
+    raised = feed(detector, spike)
+    assert rules(raised) == ["KD-VOLUME-SPIKE"]
+    state = next(iter(detector._parts[0].actors["weia"].values()))
+    assert state.mean < 12.0, state.mean
+
+
+def test_a_volume_spike_raises_one_alert_per_episode() -> None:
+    """A spike outlasting the cool-down raises one alert, not a second one when the first cool-down ends."""
+    detector = detectors()
+    feed(detector, _hours_of(MORNING, 6, 8))
+    start = MORNING + timedelta(hours=6)
+    spike = [event(start + timedelta(seconds=15 * i), subject=f"client-{i % 10:06d}") for i in range(320)]
+    after = _hours_of(start + timedelta(minutes=80), 1, 8)
+    assert rules(feed(detector, spike + after)) == ["KD-VOLUME-SPIKE"]
+
+
+def test_normal_diurnal_swings_are_not_a_volume_spike() -> None:
+    """Lunch-hour lulls and a busy afternoon at three times the quiet rate raise nothing."""
+    detector = detectors()
+    day = _hours_of(MORNING, 2, 12) + _hours_of(MORNING + timedelta(hours=2), 2, 4) + \
+        _hours_of(MORNING + timedelta(hours=4), 3, 12) + _hours_of(MORNING + timedelta(hours=7), 1, 36)
+    assert rules(feed(detector, day)) == []
+
+
+def test_a_spike_below_the_factor_is_not_a_volume_spike() -> None:
+    """Five times the usual half-hour volume (factor 6) raises nothing; the detector is relative, not absolute."""
+    detector = detectors()
+    feed(detector, _hours_of(MORNING, 6, 10))
+    assert rules(feed(detector, _hours_of(MORNING + timedelta(hours=6), 1, 50))) == []
+
+
+def test_the_same_new_thing_must_repeat_to_be_first_seen() -> None:
+    """Three different rare tasks within the hour are not first seen; the same one three times is."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 200, timedelta(seconds=30)))
+    later = MORNING + timedelta(hours=2)
+    rare = [event(later + timedelta(minutes=i), purpose=p) for i, p in enumerate(("p_one", "p_two", "p_three"))]
+    assert feed(detector, rare) == []
+    again = [event(later + timedelta(hours=2, minutes=i), purpose="p_four") for i in range(3)]
+    assert rules(feed(detector, again)) == ["KD-FIRST-SEEN"]
