@@ -64,9 +64,6 @@ LAST_EVENT_TIMESTAMP = Gauge(
 DETECTOR_STATE_ACTORS = Gauge(
     "kansa_detector_state_actors", "Actors held in streaming detector state.", registry=REGISTRY,
 )
-DETECTOR_STATE_BYTES = Gauge(
-    "kansa_detector_state_bytes", "Approximate memory held by streaming detector state.", registry=REGISTRY,
-)
 ALERT_DELIVERIES = Counter(
     "kansa_alert_deliveries_total", "Alert pushes to Alertmanager by result (ok, error).", ["result"],
     registry=REGISTRY,
