@@ -70,6 +70,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_report_violations)
 
     from consumers.policy.cli import add_policy_commands
+    from kansa.bench.cli import register_bench
     from kansa.localstack.up import register_up
     from kansa.quality.eval import register_eval
     from producers.simulator.cli import add_simulate_command
@@ -78,6 +79,7 @@ def register(sub: Any) -> None:
     add_simulate_command(sub)
     register_eval(sub)
     register_up(sub)
+    register_bench(sub)
 
 
 def cmd_migrate(args: argparse.Namespace, config: KansaConfig) -> int:

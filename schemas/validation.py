@@ -66,6 +66,44 @@ def validate_access_event(event: Mapping[str, Any]) -> None:
         _aware("collected_at", event.get("collected_at"))
 
 
+def validate_decoded(event: Mapping[str, Any]) -> None:
+    """The same contract for an event Avro has already typed: only what the schema cannot say is checked
+    here, cheaply; anything doubtful goes through `validate_access_event` for the precise error."""
+    if not _plainly_valid(event):
+        validate_access_event(event)
+
+
+def _plainly_valid(event: Mapping[str, Any]) -> bool:
+    # Types, enums and int ranges are the Avro schema's; the UUID and aware UTC time are the
+    # logical types'. Left: blank or overlong text, empty lists, negative counts, cross-field rules.
+    for name in _REQUIRED_TEXT:
+        if not _plain_text(event[name]):
+            return False
+    for name in _OPTIONAL_TEXT:
+        value = event.get(name)
+        if value is not None and not _plain_text(value):
+            return False
+    actor, resource = event["actor"], event["resource"]
+    if not (_plain_text(actor["id"]) and _plain_text(resource["system"]) and _plain_text(resource["record_type"])):
+        return False
+    if actor["department"] is not None and not _plain_text(actor["department"]):
+        return False
+    if not all(_plain_text(role) for role in actor["roles"]):
+        return False
+    categories = event["data_categories"]
+    if not categories or not all(_plain_text(category) for category in categories):
+        return False
+    if event["subject_count"] < 0 or event["record_count"] < 0:
+        return False
+    if event["action"] == "disclose" and not event["recipient"]:
+        return False
+    return not (event.get("subject_key_id") is not None and event["subject_id"] is None)
+
+
+def _plain_text(value: str) -> bool:
+    return 0 < len(value) <= _MAX_TEXT and not value.isspace()
+
+
 def access_event_from_json(obj: Any) -> AccessEvent:
     """Build an event from its JSON form (ISO-8601 times with offset, UUID strings), then validate it."""
     if not isinstance(obj, dict):

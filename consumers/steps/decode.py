@@ -10,7 +10,7 @@ from kansa import metrics
 from schemas.codec import AvroCodec
 from schemas.errors import InvalidEvent
 from schemas.records import AccessEvent
-from schemas.validation import validate_access_event
+from schemas.validation import validate_decoded
 
 
 class DeadLetterSink(Protocol):
@@ -64,7 +64,7 @@ class DecodeStep:
     def submit(self, message: Message[RawRecord]) -> None:
         try:
             record = self._codec.decode(message.payload.value)
-            validate_access_event(record)
+            validate_decoded(record)
         except InvalidEvent as error:
             self._dead_letters.send(message, error)
             metrics.DEAD_LETTERED.labels(error.reason).inc()
