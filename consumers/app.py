@@ -129,7 +129,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     processor = StreamProcessor(
         make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
         before_commit=[dead_letters.flush, alerts.flush], on_lost=forget, housekeeping=[housekeeping],
-        on_revoked=saver.revoked,
+        on_revoked=saver.revoked, after_records=[alerts.flush],
     )
     try:
         processor.run(stop)

@@ -30,7 +30,9 @@ class StreamProcessor:
 
     `housekeeping` runs under the processing lock before each batch of records (policy reloads,
     subject requests); `before_commit` runs before every commit (flush dead letters and alerts);
-    `on_revoked` runs under the lock once a revocation has flushed the chain (checkpoint state).
+    `on_revoked` runs under the lock once a revocation has flushed the chain (checkpoint state);
+    `after_records` runs once a poll's records are in, before `chain.poll()` may spend time writing
+    a batch (publish the alerts those records raised without waiting for the store).
     """
 
     def __init__(self, consumer: KafkaConsumer, topic: str, chain: Step[RawRecord], ledger: OffsetLedger,
@@ -38,7 +40,8 @@ class StreamProcessor:
                  on_lost: Callable[[set[Partition]], None] | None = None,
                  housekeeping: Sequence[Callable[[], None]] = (),
                  poll_timeout_ms: int = 200,
-                 on_revoked: Callable[[Set[Partition]], None] | None = None) -> None:
+                 on_revoked: Callable[[Set[Partition]], None] | None = None,
+                 after_records: Sequence[Callable[[], None]] = ()) -> None:
         self._consumer = consumer
         self._topic = topic
         self._chain = chain
@@ -47,6 +50,7 @@ class StreamProcessor:
         self._on_lost = on_lost
         self._housekeeping = housekeeping
         self._on_revoked = on_revoked
+        self._after_records = after_records
         self._poll_timeout_ms = poll_timeout_ms
         self._lock = threading.Lock()
         self._lag_checked = 0.0
@@ -65,6 +69,8 @@ class StreamProcessor:
                             self._chain.submit(Message(partition, record.offset, RawRecord(
                                 record.key, record.value, list(record.headers or ()), record.timestamp,
                             )))
+                    for task in self._after_records:
+                        task()
                     self._chain.poll()
                 self._commit_staged()
                 self._report_lag()
