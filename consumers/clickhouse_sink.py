@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,9 +39,9 @@ class ClickHouseBatchPlanner:
         ).result_rows
         return [(int(first), int(last)) for first, last in rows]
 
-    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
+    def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
         self._client.insert(
-            "ingest_batches", [[partition.topic, partition.index, first_offset, last_offset]],
+            "ingest_batches", [[partition.topic, partition.index, first, last] for partition, first, last in ranges],
             column_names=["topic", "partition", "first_offset", "last_offset"],
         )
 

@@ -31,7 +31,8 @@ class KafkaSettings:
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1000
     max_poll_interval_ms: int = 60000
-    max_poll_records: int = 5000
+    # Small polls keep alerts prompt: a poll's alerts go out once all its records are evaluated.
+    max_poll_records: int = 500
     fetch_max_bytes: int = 52_428_800
     max_partition_fetch_bytes: int = 8_388_608
     security_protocol: str = "PLAINTEXT"

@@ -24,6 +24,7 @@ from consumers.detectors.state import (
     FIVE_MINUTES,
     HALF_HOUR,
     ActorState,
+    Pending,
     TokenTable,
     slide,
 )
@@ -277,16 +278,17 @@ class ActorDetectors:
 
         Counted per novel token (purpose, purpose/action, category): a few different rare tasks that
         happen to fall in one hour are still rare tasks, not one new habit."""
-        if st.pending and ts - st.pending_at > th.first_seen_window:
-            st.seen |= st.pending
-            st.pending, st.pending_n, st.pending_ids, st.pending_counts = 0, 0, (), {}
-        if not st.pending:
-            st.pending_at = ts
-        st.pending |= new
-        st.pending_n += 1
-        if len(st.pending_ids) < _PENDING_IDS:
-            st.pending_ids = (*st.pending_ids, str(item.event["event_id"]))
-        counts, rest, top = st.pending_counts, new, 0
+        pending = st.pending
+        if pending is not None and ts - pending.at > th.first_seen_window:
+            st.seen |= pending.tokens
+            pending = None
+        if pending is None:
+            pending = st.pending = Pending(ts)
+        pending.tokens |= new
+        pending.n += 1
+        if len(pending.ids) < _PENDING_IDS:
+            pending.ids = (*pending.ids, str(item.event["event_id"]))
+        counts, rest, top = pending.counts, new, 0
         while rest:
             low = rest & -rest
             seen = counts[low] = counts.get(low, 0) + 1
@@ -294,12 +296,11 @@ class ActorDetectors:
             rest ^= low
         if top < th.first_seen_events:
             return None
-        names = self._tokens.names(st.pending)
+        names = self._tokens.names(pending.tokens)
         alert = self._raise("KD-FIRST-SEEN", st, ts, th, item, Evidence(
-            count=st.pending_n, baseline=float(st.n - st.pending_n), new=names), ids=st.pending_ids,
-            since=st.pending_at)
-        st.seen |= st.pending
-        st.pending, st.pending_n, st.pending_ids, st.pending_counts = 0, 0, (), {}
+            count=pending.n, baseline=float(st.n - pending.n), new=names), ids=pending.ids, since=pending.at)
+        st.seen |= pending.tokens
+        st.pending = None
         return alert
 
     def _raise(self, rule: str, st: ActorState, ts: float, th: Thresholds, item: EvaluatedEvent,

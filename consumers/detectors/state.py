@@ -43,6 +43,22 @@ class TokenTable:
         return mask
 
 
+class Pending:
+    """New purposes/categories an actor used since `at`, waiting to be judged habit or one-off."""
+
+    __slots__ = ("at", "counts", "ids", "n", "tokens")
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.tokens = 0
+        self.n = 0
+        self.ids: tuple[str, ...] = ()
+        self.counts: dict[int, int] = {}  # events carrying each pending token (by bit)
+
+
+_NO_PENDING = Pending(0.0)
+
+
 class ActorState:
     __slots__ = (
         "buckets",
@@ -66,10 +82,6 @@ class ActorState:
         "off",
         "off_p",
         "pending",
-        "pending_at",
-        "pending_counts",
-        "pending_ids",
-        "pending_n",
         "rec",
         "rec_p",
         "seen",
@@ -84,11 +96,9 @@ class ActorState:
         self.n = 0
         self.seen = 0
         self.settled_at = 0  # event count when something new was last learned
-        self.pending = 0  # new tokens seen after maturity, not yet judged
-        self.pending_at = 0.0
-        self.pending_n = 0
-        self.pending_ids: tuple[str, ...] = ()
-        self.pending_counts: dict[int, int] = {}  # events carrying each pending token (by bit)
+        # New tokens seen after maturity, not yet judged; None for almost every actor almost always,
+        # which keeps four fields out of each actor's state.
+        self.pending: Pending | None = None
         self.familiar = 0
         self.hb = int(at // HALF_HOUR)
         self.ev = self.ev_p = self.rec = self.rec_p = self.exp = self.exp_p = 0
@@ -105,26 +115,30 @@ class ActorState:
         self.woke_n = 0
 
     def to_list(self, tokens: TokenTable) -> list[Any]:
+        pending = self.pending or _NO_PENDING
         return [self.first, self.last, self.n, tokens.names(self.seen), self.settled_at,
-                tokens.names(self.pending), self.pending_at, self.pending_n, list(self.pending_ids),
+                tokens.names(pending.tokens), pending.at, pending.n, list(pending.ids),
                 format(self.familiar, "x"), self.hb, self.ev, self.ev_p, self.rec, self.rec_p, self.exp, self.exp_p,
                 self.nov, self.nov_p, self.off, self.off_p, self.db, self.den, self.den_p, self.mean, self.dev,
                 self.buckets, self.fired, self.woke_at, self.woke_n,
-                {tokens.names(bit)[0]: count for bit, count in self.pending_counts.items()}]
+                {tokens.names(bit)[0]: count for bit, count in pending.counts.items()}]
 
     @classmethod
     def from_list(cls, values: list[Any], tokens: TokenTable) -> ActorState:
         state = cls(float(values[0]))
-        (_, state.last, state.n, seen, state.settled_at, pending, state.pending_at, state.pending_n, ids,
+        (_, state.last, state.n, seen, state.settled_at, pending, pending_at, pending_n, ids,
          familiar, state.hb, state.ev, state.ev_p, state.rec, state.rec_p, state.exp, state.exp_p,
          state.nov, state.nov_p, state.off, state.off_p, state.db, state.den, state.den_p, state.mean,
          state.dev, state.buckets, state.fired, state.woke_at, state.woke_n) = values[:30]
         state.seen = tokens.mask(seen)
-        state.pending = tokens.mask(pending)
-        state.pending_ids = tuple(ids)
-        # Older snapshots had no per-token counts: credit every pending token with the pending events.
-        counts = values[30] if len(values) > 30 else {name: state.pending_n for name in pending}
-        state.pending_counts = {tokens.bit(name): int(count) for name, count in counts.items()}
+        if pending:
+            state.pending = Pending(float(pending_at))
+            state.pending.tokens = tokens.mask(pending)
+            state.pending.n = int(pending_n)
+            state.pending.ids = tuple(ids)
+            # Older snapshots had no per-token counts: credit every pending token with the pending events.
+            counts = values[30] if len(values) > 30 else {name: pending_n for name in pending}
+            state.pending.counts = {tokens.bit(name): int(count) for name, count in counts.items()}
         state.familiar = int(familiar, 16)
         return state
 

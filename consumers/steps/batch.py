@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -23,8 +23,8 @@ class BatchPlanner(Protocol):
     def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
         """Offset ranges already planned at or after `from_offset`, in order."""
 
-    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
-        """Record a range before it is written, so a successor can replay it identically."""
+    def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
+        """Record (partition, first, last) ranges before they are written, so a successor can replay them."""
 
 
 @dataclass
@@ -55,7 +55,7 @@ class BatchStep(Generic[T]):
             buffer = _Buffer(deque(self._planner.planned(message.partition, message.offset)))
             self._buffers[message.partition] = buffer
         if buffer.replay and buffer.last_offset >= 0 and message.offset > buffer.replay[0][1]:
-            buffer = self._flush(message.partition, buffer)
+            buffer = self._flush_replayed(message.partition, buffer)
         if buffer.first_offset < 0:
             buffer.first_offset = message.offset
             buffer.started = self._clock()
@@ -67,7 +67,7 @@ class BatchStep(Generic[T]):
             if buffer.oldest_event_at is None or at < buffer.oldest_event_at:
                 buffer.oldest_event_at = at
         if buffer.replay and message.offset >= buffer.replay[0][1]:
-            self._flush(message.partition, buffer)
+            self._flush_replayed(message.partition, buffer)
         elif self._rows >= self._max_rows:
             self._flush_unplanned()
 
@@ -95,20 +95,20 @@ class BatchStep(Generic[T]):
                 self._rows -= len(buffer.items)
 
     def _flush_unplanned(self) -> None:
-        for partition, buffer in list(self._buffers.items()):
-            if buffer.first_offset >= 0 and not buffer.replay:
-                self._flush(partition, buffer)
+        due = [(p, b) for p, b in self._buffers.items() if b.first_offset >= 0 and not b.replay]
+        # One write-ahead insert for every partition flushed now: each insert has a fixed cost.
+        ranges = [(p, b.first_offset, b.last_offset) for p, b in due if b.items]
+        if ranges:
+            self._planner.plan(ranges)
+        for partition, buffer in due:
+            self._hand_on(partition, buffer, buffer.first_offset, buffer.last_offset)
 
-    def _flush(self, partition: Partition, buffer: _Buffer[T]) -> _Buffer[T]:
-        """Hand on the buffer's batch; returns the fresh buffer that replaces it."""
-        if buffer.replay:
-            first, last = buffer.replay.popleft()
-            first = min(first, buffer.first_offset)
-            last = max(last, buffer.last_offset)
-        else:
-            first, last = buffer.first_offset, buffer.last_offset
-            if buffer.items:
-                self._planner.plan(partition, first, last)
+    def _flush_replayed(self, partition: Partition, buffer: _Buffer[T]) -> _Buffer[T]:
+        first, last = buffer.replay.popleft()
+        return self._hand_on(partition, buffer, min(first, buffer.first_offset), max(last, buffer.last_offset))
+
+    def _hand_on(self, partition: Partition, buffer: _Buffer[T], first: int, last: int) -> _Buffer[T]:
+        """Pass the buffer's batch on; returns the fresh buffer that replaces it."""
         batch = Batch(partition, first, last, buffer.items, buffer.oldest_event_at)
         self._rows -= len(buffer.items)
         fresh: _Buffer[T] = _Buffer(buffer.replay)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from clickhouse_connect.driver.client import Client
@@ -35,7 +35,7 @@ class NoPlans:
     def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
         return []
 
-    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
+    def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
         """Forgets on purpose."""
 
 

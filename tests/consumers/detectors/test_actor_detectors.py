@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -185,3 +186,20 @@ def test_the_same_new_thing_must_repeat_to_be_first_seen() -> None:
     assert feed(detector, rare) == []
     again = [event(later + timedelta(hours=2, minutes=i), purpose="p_four") for i in range(3)]
     assert rules(feed(detector, again)) == ["KD-FIRST-SEEN"]
+
+
+def test_a_half_seen_habit_survives_a_checkpoint() -> None:
+    """A new purpose seen twice before a snapshot alerts on its third use after the restore, not later."""
+    detector = detectors()
+    feed(detector, baseline(MORNING, 200, timedelta(seconds=30)))
+    later = MORNING + timedelta(hours=2)
+    assert feed(detector, [event(later + timedelta(minutes=i), purpose="p_new") for i in range(2)]) == []
+    snapshot = json.loads(json.dumps(detector.snapshot(0)))
+    restored = detectors()
+    restored.load(0, snapshot)
+    assert rules(feed(restored, [event(later + timedelta(minutes=3), purpose="p_new")])) == ["KD-FIRST-SEEN"]
+    fresh = detectors()
+    fresh.load(0, json.loads(json.dumps(detector.snapshot(0))))
+    fresh.forget({0})
+    fresh.load(0, None)
+    assert feed(fresh, [event(later + timedelta(minutes=3), purpose="p_new")]) == []

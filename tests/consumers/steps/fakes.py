@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from consumers.messages import Message, Partition
@@ -35,10 +36,13 @@ class MemoryPlanner:
     def __init__(self, ranges: dict[Partition, list[tuple[int, int]]] | None = None) -> None:
         self.ranges = ranges or {}
         self.log: list[tuple[Partition, int, int]] = []
+        self.calls = 0
 
     def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
         return [r for r in self.ranges.get(partition, []) if r[1] >= from_offset]
 
-    def plan(self, partition: Partition, first_offset: int, last_offset: int) -> None:
-        self.log.append((partition, first_offset, last_offset))
-        self.ranges.setdefault(partition, []).append((first_offset, last_offset))
+    def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
+        self.calls += 1
+        for partition, first_offset, last_offset in ranges:
+            self.log.append((partition, first_offset, last_offset))
+            self.ranges.setdefault(partition, []).append((first_offset, last_offset))

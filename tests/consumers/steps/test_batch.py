@@ -44,6 +44,7 @@ def test_flushes_when_row_limit_is_reached() -> None:
     got = {(b.partition, b.first_offset, b.last_offset, tuple(b.items)) for b in batches(nxt)}
     assert got == {(P0, 10, 11, (1, 3)), (P1, 5, 5, (2,))}
     assert set(planner.log) == {(P0, 10, 11), (P1, 5, 5)}
+    assert planner.calls == 1
 
 
 def test_flushes_by_age_on_poll() -> None:
