@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
@@ -66,6 +67,32 @@ def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadL
     return Pipeline(decode, ledger, batches)
 
 
+@dataclass
+class Detection:
+    """The detectors of one consumer process and the sink their alerts go to."""
+
+    detectors: list[Detector]
+    behaviour: ActorDetectors
+    alerts: AlertSink
+    checkpoints: CheckpointSchedule
+
+
+def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client, producer: Any) -> Detection:
+    """Policy-violation alerts and the per-actor detectors, with their checkpoints, and the alert sink."""
+    alerts = AlertSink(
+        AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
+        AlertPublisher(producer, config.kafka.alerts_topic, AvroCodec(SchemaRegistry.load(), ALERT),
+                       known_orgs=runtime.known_orgs()),
+        client,
+    )
+    checkpoints = CheckpointStore(client, config.kafka.consumer_group)
+    behaviour = ActorDetectors(lambda: runtime.policies, load_thresholds(config.pipeline.detector_thresholds),
+                               restore=checkpoints.load)
+    schedule = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
+                                  config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
+    return Detection([PolicyViolationAlerts(lambda: runtime.policies)], behaviour, alerts, schedule)
+
+
 def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     """Run until `stop` is set; on return everything consumed is written and committed."""
     runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds)
@@ -79,22 +106,14 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         runtime.book.apply(request)
     producer = make_producer(config.kafka)
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
-    alert_codec = AvroCodec(SchemaRegistry.load(), ALERT)
-    alerts = AlertSink(
-        AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
-        AlertPublisher(producer, config.kafka.alerts_topic, alert_codec, known_orgs=runtime.known_orgs()), client,
-    )
-    detectors: list[Detector] = [PolicyViolationAlerts(lambda: runtime.policies)]
-    thresholds = load_thresholds(config.pipeline.detector_thresholds)
-    checkpoints = CheckpointStore(client, config.kafka.consumer_group)
-    behaviour = ActorDetectors(lambda: runtime.policies, thresholds, restore=checkpoints.load)
-    saver = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
-                               config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
+    detection = build_detection(config, runtime, client, producer)
+    alerts, behaviour, saver = detection.alerts, detection.behaviour, detection.checkpoints
     subject_detector = SqlDetectorThread(
-        PopularSubjectDetector(connect(config.storage), lambda: runtime.policies, thresholds),
+        PopularSubjectDetector(connect(config.storage), lambda: runtime.policies,
+                               load_thresholds(config.pipeline.detector_thresholds)),
         config.pipeline.sql_detector_seconds)
-    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detectors, alerts, [behaviour],
-                              policies=lambda: runtime.policies)
+    pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detection.detectors, alerts,
+                              [behaviour], policies=lambda: runtime.policies)
 
     def housekeeping() -> None:
         new_requests = runtime.refresh()
@@ -121,7 +140,8 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery",
                                           fetch_max_wait_ms=100)
         delivery_consumer.subscribe([config.kafka.alerts_topic])
-        delivery = AlertDelivery(delivery_consumer, AlertmanagerClient(config.alertmanager_url), alert_codec)
+        delivery = AlertDelivery(delivery_consumer, AlertmanagerClient(config.alertmanager_url),
+                                 AvroCodec(SchemaRegistry.load(), ALERT))
         background.append(threading.Thread(target=delivery.run, args=(background_stop,), name="alert-delivery",
                                            daemon=True))
     for thread in background:

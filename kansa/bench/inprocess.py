@@ -1,7 +1,7 @@
 """The full consumer chain (decode → policy → detectors → batch → write) fed from memory, not from Kafka.
 
 The chain is the one `consumers.app.build_pipeline` builds, with a real policy runtime, the
-detectors and alert sink wired as `run_consumer` wires them, and a real embedded ClickHouse.
+detectors and alert sink from `consumers.app.build_detection`, and a real embedded ClickHouse.
 Only the Kafka producers behind the dead-letter and alert sinks are null. The loop mirrors
 `StreamProcessor.run`: a poll-sized slice of records, housekeeping, `poll`, flush-before-commit.
 The SQL detectors run on their own thread every minute in the consumer, off the per-event path,
@@ -11,62 +11,20 @@ so they are left out here (the end-to-end section runs them).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.alert_sink import AlertSink
-from consumers.alerts import AlertFolder, AlertPublisher
-from consumers.app import build_pipeline
+from consumers.app import build_detection, build_pipeline
 from consumers.dead_letters import KafkaDeadLetterSink
-from consumers.detectors import ActorDetectors, load_thresholds
-from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
 from consumers.messages import Message
 from consumers.policy_runtime import PolicyRuntime
-from consumers.steps.detect import Detector, PartitionedDetector
-from consumers.violation_alerts import PolicyViolationAlerts
 from kansa.bench.common import NullProducer, bench_store, database_like, open_database, rss_mb
 from kansa.bench.corpus import EncodedRecord, encode, simulated_events
 from kansa.config import KansaConfig
 from kansa.storage.client import scalar
-from schemas.codec import AvroCodec
-from schemas.registry import ALERT, SchemaRegistry
 
 WARMUP_EVENTS = 2_000
-
-
-@dataclass
-class Detection:
-    detectors: list[Detector]
-    partitioned: list[PartitionedDetector]
-    alerts: AlertSink
-    housekeeping: Callable[[], None]
-
-
-def detection(config: KansaConfig, runtime: PolicyRuntime, client: Client, producer: Any) -> Detection:
-    """Detectors and alert sink as `consumers.app.run_consumer` builds them, kept in step by hand until
-    app.py exposes this as a function (proposed in docs/performance.md)."""
-    alerts = AlertSink(
-        AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
-        AlertPublisher(producer, config.kafka.alerts_topic, AvroCodec(SchemaRegistry.load(), ALERT),
-                       known_orgs=runtime.known_orgs()),
-        client,
-    )
-    checkpoints = CheckpointStore(client, config.kafka.consumer_group)
-    behaviour = ActorDetectors(lambda: runtime.policies, load_thresholds(config.pipeline.detector_thresholds),
-                               restore=checkpoints.load)
-    saver = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
-                               config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
-
-    def housekeeping() -> None:
-        runtime.refresh()
-        saver.tick()
-        alerts.flush()
-
-    return Detection([PolicyViolationAlerts(lambda: runtime.policies)], [behaviour], alerts, housekeeping)
 
 
 def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client) -> dict[str, Any]:
@@ -74,14 +32,20 @@ def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client)
     runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds)
     producer = NullProducer()
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
-    wiring = detection(config, runtime, client, producer)
+    wiring = build_detection(config, runtime, client, producer)
     pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, wiring.detectors, wiring.alerts,
-                              wiring.partitioned, policies=lambda: runtime.policies)
+                              [wiring.behaviour], policies=lambda: runtime.policies)
+
+    def housekeeping() -> None:
+        runtime.refresh()
+        wiring.checkpoints.tick()
+        wiring.alerts.flush()
+
     chain, ledger = pipeline.chain, pipeline.ledger
     poll_size = config.kafka.max_poll_records
     started = time.perf_counter()
     for first in range(0, len(records), poll_size):
-        wiring.housekeeping()
+        housekeeping()
         for encoded in records[first:first + poll_size]:
             chain.submit(Message(encoded.partition, encoded.offset, encoded.record))
         chain.poll()

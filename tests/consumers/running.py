@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from clickhouse_connect.driver.client import Client
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.app import run_consumer
@@ -46,6 +49,28 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def rows_in(client: Client, table: str = "access_events") -> int:
+    """Rows in `table`, or 0 while the consumer has not yet created it."""
+    if not client.query(f"EXISTS TABLE {table}").result_rows[0][0]:
+        return 0
+    return int(client.query(f"SELECT count() FROM {table}").result_rows[0][0])
+
+
+def scrape(port: int) -> str:
+    """The /metrics page of a consumer on this port, or "" while it is not up."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
+
+
+def metric(page: str, series: str) -> float:
+    """The value of one series (name with its labels) on a /metrics page; 0 when absent."""
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", page, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
 
 
 def config_env(config: KansaConfig) -> dict[str, str]:

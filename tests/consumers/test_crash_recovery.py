@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 from kansa.config import KansaConfig, PipelineSettings, StorageSettings
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.localstack.broker import free_port
 from producers.sdk import AccessAuditor
-from tests.consumers.running import committed_total, config_env, kansa_process, wait_for
+from tests.consumers.running import committed_total, config_env, kansa_process, metric, scrape, wait_for
 from tests.eventdata import stream
 
 TOTAL = 20_000
-
-
-def metric(port: int, name: str) -> float:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
-            text = response.read().decode()
-    except OSError:
-        return 0.0
-    match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
 
 
 def test_sigkill_mid_stream_then_restart_stores_every_event_once(pipeline_config: KansaConfig,
@@ -49,7 +37,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_event_once(pipeline_config
     first = kansa_process(["consume"], {**config_env(config), "KANSA_METRICS_PORT": str(first_port)},
                           tmp_path / "first.log")
     try:
-        wait_for(lambda: metric(first_port, "kansa_offset_commits_total") >= 3, 90, "the first commits")
+        wait_for(lambda: metric(scrape(first_port), "kansa_offset_commits_total") >= 3, 90, "the first commits")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)

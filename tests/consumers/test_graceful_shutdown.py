@@ -14,9 +14,8 @@ from kansa.config import KansaConfig, StorageSettings
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.localstack.broker import free_port
 from producers.sdk import AccessAuditor
-from tests.consumers.running import committed_total, config_env, kansa_process, wait_for
+from tests.consumers.running import committed_total, config_env, kansa_process, metric, scrape, wait_for
 from tests.eventdata import stream
-from tests.kansa.test_metrics_endpoint import scrape, value
 
 
 def test_sigterm_writes_and_commits_the_batch_in_hand(pipeline_config: KansaConfig, tmp_path: Path) -> None:
@@ -36,7 +35,7 @@ def test_sigterm_writes_and_commits_the_batch_in_hand(pipeline_config: KansaConf
         # Up and polling; the 500 events sit in the batch step, far from the size and age limits.
         wait_for(lambda: "kansa_offset_commits_total" in scrape(port), 60, "the metrics endpoint")
         time.sleep(8)
-        assert value(scrape(port), "kansa_offset_commits_total") == 0
+        assert metric(scrape(port), "kansa_offset_commits_total") == 0
         assert committed_total(config) == 0
     finally:
         process.send_signal(signal.SIGTERM)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from clickhouse_connect.driver.client import Client
-
 from kansa.config import KansaConfig
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.storage.client import connect
 from producers.sdk import AccessAuditor
-from tests.consumers.running import committed_total, read_topic, running_consumer, wait_for
+from tests.consumers.running import committed_total, read_topic, rows_in, running_consumer, wait_for
 from tests.eventdata import stream
-
-
-def stored(client: Client) -> int:
-    if not client.query("EXISTS TABLE access_events").result_rows[0][0]:
-        return 0
-    return int(client.query("SELECT count() FROM access_events").result_rows[0][0])
 
 
 def test_twenty_thousand_events_stored_exactly_once(pipeline_config: KansaConfig) -> None:
@@ -28,7 +20,7 @@ def test_twenty_thousand_events_stored_exactly_once(pipeline_config: KansaConfig
             auditor.send(event)
     client = connect(pipeline_config.storage)
     with running_consumer(pipeline_config):
-        wait_for(lambda: stored(client) >= 20_000, 120, "20,000 stored rows")
+        wait_for(lambda: rows_in(client) >= 20_000, 120, "20,000 stored rows")
     count, distinct = client.query("SELECT count(), uniqExact(event_id) FROM access_events").result_rows[0]
     assert (count, distinct) == (20_000, 20_000)
     assert committed_total(pipeline_config) == len(read_topic(pipeline_config, pipeline_config.kafka.events_topic))

@@ -20,7 +20,7 @@ from producers.sdk import AccessAuditor
 from producers.subject_requests import file_request
 from schemas.records import AccessEvent, SubjectRequest
 from tests.conftest import POLICY_DIR
-from tests.consumers.running import read_topic, running_consumer, wait_for
+from tests.consumers.running import read_topic, rows_in, running_consumer, wait_for
 from tests.eventdata import sample_events
 
 NOW = datetime.now(UTC)
@@ -45,12 +45,6 @@ def rows(client: Client, sql: str) -> list[tuple[object, ...]]:
     return [tuple(r) for r in client.query(sql).result_rows]
 
 
-def has_table_rows(client: Client, table: str, n: int) -> bool:
-    if not client.query(f"EXISTS TABLE {table}").result_rows[0][0]:
-        return False
-    return int(client.query(f"SELECT count() FROM {table}").result_rows[0][0]) >= n
-
-
 def test_decisions_provisions_and_requests_in_the_running_consumer(pipeline_config: KansaConfig) -> None:
     """Violations are stored with rule ids, allowed disclosures leave provision records, suspension requests bind."""
     ensure_topics(pipeline_config.kafka)
@@ -70,9 +64,9 @@ def test_decisions_provisions_and_requests_in_the_running_consumer(pipeline_conf
     out_of_purpose["purpose"] = "marketing_that_was_never_declared"
     client = connect(pipeline_config.storage)
     with running_consumer(pipeline_config):
-        wait_for(lambda: has_table_rows(client, "subject_requests", 1), 60, "the request to be applied")
+        wait_for(lambda: rows_in(client, "subject_requests") >= 1, 60, "the request to be applied")
         send(pipeline_config, [allowed, disclosure, out_of_purpose, suspended])
-        wait_for(lambda: has_table_rows(client, "access_events", 4), 60, "4 stored events")
+        wait_for(lambda: rows_in(client, "access_events") >= 4, 60, "4 stored events")
 
     decided = dict((str(r[0]), (r[1], r[2])) for r in rows(
         client, "SELECT toString(event_id), decision, rule_ids FROM access_events"))
@@ -97,7 +91,7 @@ def test_decisions_provisions_and_requests_in_the_running_consumer(pipeline_conf
     again = sample("weia-counsellor-updates-case")
     with running_consumer(restarted):
         send(restarted, [again])
-        wait_for(lambda: has_table_rows(client, "access_events", 5), 60, "the fifth event")
+        wait_for(lambda: rows_in(client, "access_events") >= 5, 60, "the fifth event")
     (row,) = rows(client, f"SELECT decision, rule_ids FROM access_events WHERE event_id = '{again['event_id']}'")
     assert row[0] == "violation"
     assert "KP009" in row[1]  # type: ignore[operator]
@@ -115,13 +109,13 @@ def test_policy_edit_mid_stream_applies_to_later_events_and_loses_none(pipeline_
     after = [sample("weia-counsellor-updates-case") for _ in range(200)]
     with running_consumer(config):
         send(config, before)
-        wait_for(lambda: has_table_rows(client, "access_events", 200), 60, "the first 200 events")
+        wait_for(lambda: rows_in(client, "access_events") >= 200, 60, "the first 200 events")
         weia = policy_dir / "weia.yaml"
         weia.write_text(weia.read_text(encoding="utf-8").replace("p01_consultation_service", "p01_renamed"),
                         encoding="utf-8")
         time.sleep(1.5)
         send(config, after)
-        wait_for(lambda: has_table_rows(client, "access_events", 400), 60, "all 400 events")
+        wait_for(lambda: rows_in(client, "access_events") >= 400, 60, "all 400 events")
     verdicts = dict(rows(client, "SELECT toString(event_id), decision FROM access_events"))
     assert len(verdicts) == 400
     assert {verdicts[str(e["event_id"])] for e in before} == {"allow"}

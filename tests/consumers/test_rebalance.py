@@ -8,13 +8,12 @@ import threading
 import time
 
 import pytest
-from clickhouse_connect.driver.client import Client
 
 from kansa.config import KansaConfig
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.storage.client import connect
 from producers.sdk import AccessAuditor
-from tests.consumers.running import committed_total, running_consumer, wait_for
+from tests.consumers.running import committed_total, rows_in, running_consumer, wait_for
 from tests.eventdata import stream
 
 TOTAL = 12_000
@@ -29,12 +28,6 @@ def assignments(caplog: pytest.LogCaptureFixture) -> list[list[int]]:
             if partitions:
                 found.append(partitions)
     return found
-
-
-def stored(client: Client) -> int:
-    if not client.query("EXISTS TABLE access_events").result_rows[0][0]:
-        return 0
-    return int(client.query("SELECT count() FROM access_events").result_rows[0][0])
 
 
 def test_rebalances_mid_stream_lose_and_duplicate_nothing(pipeline_config: KansaConfig,
@@ -58,10 +51,10 @@ def test_rebalances_mid_stream_lose_and_duplicate_nothing(pipeline_config: Kansa
     producer = threading.Thread(target=produce)
     producer.start()
     with running_consumer(pipeline_config):
-        wait_for(lambda: stored(client) > 1_000, 60, "the first consumer to store events")
+        wait_for(lambda: rows_in(client) > 1_000, 60, "the first consumer to store events")
         with running_consumer(pipeline_config):
             wait_for(lambda: len(assignments(caplog)) >= 3, 60, "the group to split the partitions")
-            wait_for(lambda: stored(client) > 6_000, 90, "progress with two consumers")
+            wait_for(lambda: rows_in(client) > 6_000, 90, "progress with two consumers")
         # The second consumer left: its partitions were flushed and committed before they moved back.
         wait_for(done.is_set, 120, "the producer to finish")
         wait_for(lambda: committed_total(pipeline_config) == TOTAL, 120, "every offset committed")

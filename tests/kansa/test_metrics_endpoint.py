@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import re
 import signal
 import subprocess
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,21 +16,8 @@ from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.localstack.broker import free_port
 from producers.sdk import AccessAuditor
 from tests.conftest import system_binary
-from tests.consumers.running import config_env, kansa_process, wait_for
+from tests.consumers.running import config_env, kansa_process, metric, scrape, wait_for
 from tests.eventdata import sample_events, stream
-
-
-def scrape(port: int) -> str:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-            return str(response.read().decode())
-    except OSError:
-        return ""
-
-
-def value(text: str, series: str) -> float:
-    match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
 
 
 def test_metrics_count_the_stream_and_pass_promtool(pipeline_config: KansaConfig, tmp_path: Path) -> None:
@@ -53,18 +38,18 @@ def test_metrics_count_the_stream_and_pass_promtool(pipeline_config: KansaConfig
            "KANSA_CLICKHOUSE_DSN": f"chdb://{tmp_path / 'store'}"}
     process = kansa_process(["consume"], env, tmp_path / "consumer.log")
     try:
-        wait_for(lambda: sum(value(scrape(port), f'kansa_events_consumed_total{{org="{org}"}}')
+        wait_for(lambda: sum(metric(scrape(port), f'kansa_events_consumed_total{{org="{org}"}}')
                              for org in ("chiba-cia", "izumisano-ssw", "weia")) >= 301, 90, "301 events counted")
-        wait_for(lambda: value(scrape(port), 'kansa_dead_lettered_total{reason="bad_magic"}') >= 1, 30,
+        wait_for(lambda: metric(scrape(port), 'kansa_dead_lettered_total{reason="bad_magic"}') >= 1, 30,
                  "the dead letter counted")
         page = scrape(port)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    assert value(page, 'kansa_decisions_total{decision="violation",org="weia"}') >= 1
-    assert value(page, 'kansa_violations_total{org="weia",rule="KP003",severity="critical"}') >= 1
-    assert value(page, "kansa_event_to_stored_seconds_count") > 0
-    assert value(page, "kansa_offset_commits_total") >= 1
+    assert metric(page, 'kansa_decisions_total{decision="violation",org="weia"}') >= 1
+    assert metric(page, 'kansa_violations_total{org="weia",rule="KP003",severity="critical"}') >= 1
+    assert metric(page, "kansa_event_to_stored_seconds_count") > 0
+    assert metric(page, "kansa_offset_commits_total") >= 1
     for event in [*events, violating]:
         assert event["actor"]["id"] not in page
         assert (event["subject_id"] or "\0") not in page

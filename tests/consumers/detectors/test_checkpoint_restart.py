@@ -7,6 +7,7 @@ from datetime import timedelta
 from kansa.config import KansaConfig
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.storage.client import connect
+from kansa.storage.migrate import applied_version, available_migrations
 from producers.sdk import AccessAuditor
 from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, baseline, event
@@ -22,7 +23,7 @@ def send(config: KansaConfig, events: list[AccessEvent]) -> None:
 def count(config: KansaConfig, sql: str) -> int:
     client = connect(config.storage)
     try:
-        if not client.query("EXISTS TABLE alerts").result_rows[0][0]:
+        if applied_version(client) < len(available_migrations()):
             return 0  # the consumer has not applied the migrations yet
         return int(client.query(sql).result_rows[0][0])
     finally:
