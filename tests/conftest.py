@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
 from kansa.config import KafkaSettings, KansaConfig, PipelineSettings, StorageSettings
 from kansa.localstack.broker import LocalBroker, free_port, terminate
+from kansa.storage.client import connect
+from kansa.storage.migrate import migrate
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY_DIR = REPO / "policies"
@@ -122,3 +125,12 @@ def pipeline_config(broker: LocalBroker, chdb_dir: Path, tmp_path: Path) -> Kans
         metrics_port=0,
         state_dir=tmp_path / "state",
     )
+
+
+@pytest.fixture
+def store_client(pipeline_config: KansaConfig) -> Iterator[Client]:
+    """A migrated database of this test's own on the session engine, dropped afterwards."""
+    client = connect(pipeline_config.storage)
+    migrate(client)
+    yield client
+    client.command(f"DROP DATABASE IF EXISTS {pipeline_config.storage.database}")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
@@ -13,20 +12,9 @@ from consumers.policy import ALLOW
 from consumers.steps.batch import BatchPlanner, BatchStep
 from consumers.steps.commit import CommitStep, OffsetLedger
 from consumers.steps.write import WriteStep
-from kansa.config import KansaConfig
-from kansa.storage.client import connect
-from kansa.storage.migrate import migrate
 from tests.eventdata import stream
 
 P = Partition("events", 0)
-
-
-@pytest.fixture
-def client(pipeline_config: KansaConfig) -> Iterator[Client]:
-    client = connect(pipeline_config.storage)
-    migrate(client)
-    yield client
-    client.command(f"DROP DATABASE IF EXISTS {pipeline_config.storage.database}")
 
 
 class NoPlans:
@@ -60,30 +48,30 @@ def counts(client: Client) -> tuple[int, int]:
     return int(count), int(distinct)
 
 
-def test_replay_with_other_batch_sizes_stores_each_event_once(client: Client) -> None:
+def test_replay_with_other_batch_sizes_stores_each_event_once(store_client: Client) -> None:
     """A successor with a different batch size replays the planned ranges, so no row is stored twice."""
     events = evaluated(150)
-    feed(client, ClickHouseBatchPlanner(client), events, upto=100, max_rows=40)
-    assert counts(client) == (80, 80)
-    ledger = feed(client, ClickHouseBatchPlanner(client), events, upto=150, max_rows=25)
+    feed(store_client, ClickHouseBatchPlanner(store_client), events, upto=100, max_rows=40)
+    assert counts(store_client) == (80, 80)
+    ledger = feed(store_client, ClickHouseBatchPlanner(store_client), events, upto=150, max_rows=25)
     # Replayed: 0-39 and 40-79 as planned; then new ranges of 25 (80-104, 105-129); 130-149 still buffered.
-    assert counts(client) == (130, 130)
+    assert counts(store_client) == (130, 130)
     assert ledger.take() == {P: 130}
 
 
-def test_without_write_ahead_ranges_the_same_replay_duplicates(client: Client) -> None:
+def test_without_write_ahead_ranges_the_same_replay_duplicates(store_client: Client) -> None:
     """Control: with no planned ranges, a replay cut differently stores rows twice (what the plans prevent)."""
     events = evaluated(100)
-    feed(client, NoPlans(), events, upto=100, max_rows=40)
-    feed(client, NoPlans(), events, upto=100, max_rows=25)
-    count, distinct = counts(client)
+    feed(store_client, NoPlans(), events, upto=100, max_rows=40)
+    feed(store_client, NoPlans(), events, upto=100, max_rows=25)
+    count, distinct = counts(store_client)
     assert distinct == 100
     assert count > distinct
 
 
-def test_identical_replay_is_dropped_by_the_token(client: Client) -> None:
+def test_identical_replay_is_dropped_by_the_token(store_client: Client) -> None:
     """The same offset range written twice (a retry) lands once."""
     events = evaluated(30)
-    feed(client, ClickHouseBatchPlanner(client), events, upto=30, max_rows=30)
-    feed(client, NoPlans(), events, upto=30, max_rows=30)
-    assert counts(client) == (30, 30)
+    feed(store_client, ClickHouseBatchPlanner(store_client), events, upto=30, max_rows=30)
+    feed(store_client, NoPlans(), events, upto=30, max_rows=30)
+    assert counts(store_client) == (30, 30)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchWriter
@@ -13,22 +11,11 @@ from consumers.detectors import DetectorThresholds, Thresholds
 from consumers.detectors.popular_subject import PopularSubjectDetector
 from consumers.messages import Batch, EvaluatedEvent, Partition
 from consumers.policy import ALLOW
-from kansa.config import KansaConfig
-from kansa.storage.client import connect
-from kansa.storage.migrate import migrate
 from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, NOW, POLICIES, event
 
 WINDOW_START = MORNING + timedelta(hours=13)
 THRESHOLDS = DetectorThresholds(Thresholds(popular_actors=8), {})
-
-
-@pytest.fixture
-def client(pipeline_config: KansaConfig) -> Iterator[Client]:
-    client = connect(pipeline_config.storage)
-    migrate(client)
-    yield client
-    client.command(f"DROP DATABASE IF EXISTS {pipeline_config.storage.database}")
 
 
 def store(client: Client, events: list[AccessEvent]) -> None:
@@ -45,37 +32,37 @@ def detector(client: Client) -> PopularSubjectDetector:
     return PopularSubjectDetector(client, lambda: POLICIES, THRESHOLDS, clock=lambda: NOW)
 
 
-def test_one_subject_opened_by_many_new_readers_is_reported_once(client: Client) -> None:
+def test_one_subject_opened_by_many_new_readers_is_reported_once(store_client: Client) -> None:
     """Ten staff who never opened a subject open it within the hour: one alert; a rerun adds none."""
     history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
-    store(client, history + opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
-    (alert,) = detector(client).run()
+    store(store_client, history + opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
+    (alert,) = detector(store_client).run()
     assert (alert.rule, alert.org, alert.subject, alert.count) == ("KD-POPULAR-SUBJECT", "weia", "client-famous", 10)
     assert alert.actor is None
     assert "10" in alert.description.en
 
 
-def test_reruns_and_other_consumers_agree_on_the_alert_id(client: Client) -> None:
+def test_reruns_and_other_consumers_agree_on_the_alert_id(store_client: Client) -> None:
     """The same finding from a rerun of another consumer carries the same alert id (no double alert)."""
     history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
-    store(client, history + opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
-    first = detector(client)
+    store(store_client, history + opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
+    first = detector(store_client)
     (alert,) = first.run()
     assert first.run() == []
-    (again,) = detector(client).run()
+    (again,) = detector(store_client).run()
     assert again.alert_id == alert.alert_id
 
 
-def test_a_subject_many_already_handled_is_not_reported(client: Client) -> None:
+def test_a_subject_many_already_handled_is_not_reported(store_client: Client) -> None:
     """A case the same many staff worked on in the days before is routine, not curiosity."""
     history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
     before = [event(MORNING + timedelta(hours=2, minutes=i), actor=f"weia/staff-{a:04d}", subject="client-case")
               for i, a in enumerate(range(10, 20))]
-    store(client, history + before + opened_by("client-case", range(10, 20), timedelta(minutes=5)))
-    assert detector(client).run() == []
+    store(store_client, history + before + opened_by("client-case", range(10, 20), timedelta(minutes=5)))
+    assert detector(store_client).run() == []
 
 
-def test_nothing_is_reported_without_twelve_hours_of_history(client: Client) -> None:
+def test_nothing_is_reported_without_twelve_hours_of_history(store_client: Client) -> None:
     """With too little history every subject would look new, so the detector waits."""
-    store(client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
-    assert detector(client).run() == []
+    store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
+    assert detector(store_client).run() == []
