@@ -81,11 +81,14 @@ class StreamProcessor:
             self._consumer.close(autocommit=False)
 
     def _commit_staged(self) -> None:
-        staged = self._ledger.take()
-        if not staged:
-            return
-        for hook in self._before_commit:
-            hook()
+        # The hooks share state with the chain (the alert folder), and a rebalance may run them on the
+        # I/O thread: take the lock for them. The commit itself waits on the I/O thread, so not for that.
+        with self._lock:
+            staged = self._ledger.take()
+            if not staged:
+                return
+            for hook in self._before_commit:
+                hook()
         try:
             self._consumer.commit(_offsets(staged))
             metrics.COMMITS.inc()
