@@ -104,13 +104,7 @@ class Alert:
     def to_record(self) -> dict[str, Any]:
         """The Avro record for `kansa.Alert` (schemas/alert.v1.avsc)."""
         return {
-            "alert_id": self.alert_id, "fingerprint": self.fingerprint, "revision": self.revision,
-            "status": self.status.value, "kind": self.kind.value, "rule": self.rule,
-            "severity": self.severity.value, "org": self.org, "actor": self.actor, "subject": self.subject,
-            "subject_key_id": self.subject_key_id, "window_start": self.window_start,
-            "window_end": self.window_end, "count": self.count, "subjects_affected": self.subjects_affected,
-            "evidence_event_ids": list(self.evidence_event_ids), "data_categories": list(self.data_categories),
-            "sensitivity": self.sensitivity.value, "suspected_unjust_purpose": self.suspected_unjust_purpose,
+            **_flat_fields(self),
             "summary": _text_record(self.summary), "description": _text_record(self.description),
             "policy_clause": self.policy_clause,
             "appi": None if self.appi is None else {
@@ -119,8 +113,6 @@ class Alert:
                 "preliminary_report_due": self.appi.preliminary_report_due,
                 "final_report_due": self.appi.final_report_due,
             },
-            "runbook_url": self.runbook_url, "raised_at": self.raised_at, "updated_at": self.updated_at,
-            "resolved_at": self.resolved_at,
         }
 
     @classmethod
@@ -165,6 +157,19 @@ def merge_evidence(first: Iterable[str], more: Iterable[str], cap: int = EVIDENC
 def to_row(alert: Alert) -> dict[str, Any]:
     """A flat row for the ClickHouse `alerts` table (one row per revision; keep the highest per alert_id)."""
     return {
+        **_flat_fields(alert),
+        "summary_ja": alert.summary.ja, "summary_en": alert.summary.en, "summary_vi": alert.summary.vi,
+        "description_ja": alert.description.ja, "description_en": alert.description.en,
+        "description_vi": alert.description.vi, "policy_clause": alert.policy_clause,
+        "appi_cases": [case.value for case in alert.appi.cases] if alert.appi else [],
+        "appi_preliminary_due": alert.appi.preliminary_report_due if alert.appi else None,
+        "appi_final_due": alert.appi.final_report_due if alert.appi else None,
+    }
+
+
+def _flat_fields(alert: Alert) -> dict[str, Any]:
+    """What the Avro record and the ClickHouse row share: every field that is a plain value in both."""
+    return {
         "alert_id": alert.alert_id, "fingerprint": alert.fingerprint, "revision": alert.revision,
         "status": alert.status.value, "kind": alert.kind.value, "rule": alert.rule,
         "severity": alert.severity.value, "org": alert.org, "actor": alert.actor, "subject": alert.subject,
@@ -172,12 +177,6 @@ def to_row(alert: Alert) -> dict[str, Any]:
         "window_end": alert.window_end, "count": alert.count, "subjects_affected": alert.subjects_affected,
         "evidence_event_ids": list(alert.evidence_event_ids), "data_categories": list(alert.data_categories),
         "sensitivity": alert.sensitivity.value, "suspected_unjust_purpose": alert.suspected_unjust_purpose,
-        "summary_ja": alert.summary.ja, "summary_en": alert.summary.en, "summary_vi": alert.summary.vi,
-        "description_ja": alert.description.ja, "description_en": alert.description.en,
-        "description_vi": alert.description.vi, "policy_clause": alert.policy_clause,
-        "appi_cases": [case.value for case in alert.appi.cases] if alert.appi else [],
-        "appi_preliminary_due": alert.appi.preliminary_report_due if alert.appi else None,
-        "appi_final_due": alert.appi.final_report_due if alert.appi else None,
         "runbook_url": alert.runbook_url, "raised_at": alert.raised_at, "updated_at": alert.updated_at,
         "resolved_at": alert.resolved_at,
     }
