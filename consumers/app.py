@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -18,10 +19,11 @@ from consumers.dead_letters import KafkaDeadLetterSink
 from consumers.detectors import ActorDetectors, load_thresholds
 from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
 from consumers.detectors.popular_subject import PopularSubjectDetector, SqlDetectorThread
-from consumers.messages import EvaluatedEvent, Partition, RawRecord, Step
+from consumers.messages import Batch, EvaluatedEvent, Partition, RawRecord, Step
 from consumers.policy import PolicySet
 from consumers.policy_runtime import PolicyRuntime
 from consumers.processor import StreamProcessor
+from consumers.steps.background import BackgroundStep
 from consumers.steps.batch import BatchStep
 from consumers.steps.commit import CommitStep, OffsetLedger
 from consumers.steps.decode import DecodeStep, InvalidMessageGuard
@@ -45,18 +47,30 @@ class Pipeline:
     chain: Step[RawRecord]
     ledger: OffsetLedger
     batches: BatchStep[EvaluatedEvent]
+    writer: BackgroundStep[Batch[EvaluatedEvent]]
+    writer_client: Client
+
+    def close(self) -> None:
+        """Stop the writer's thread and close its store handle (after `chain.join()`)."""
+        self.writer.close()
+        self.writer_client.close()
 
 
 def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadLetterSink,
                    evaluator: Evaluator, detectors: list[Detector], alerts: AlertSink,
                    partitioned: list[PartitionedDetector] | None = None,
                    policies: Callable[[], PolicySet] | None = None) -> Pipeline:
-    """The step chain; `policies` gives the writer each category's retention for `retain_until`."""
+    """The step chain; `policies` gives the writer each category's retention for `retain_until`.
+
+    The write and commit steps run on a thread of their own with a store handle of their own
+    (a handle runs one statement at a time).
+    """
     ledger = OffsetLedger()
-    write = WriteStep(ClickHouseBatchWriter(client, policies), CommitStep(ledger),
-                      config.pipeline.write_retry_seconds)
+    writer_client = connect(config.storage)
+    writer = BackgroundStep(WriteStep(ClickHouseBatchWriter(writer_client, policies), CommitStep(ledger),
+                                      config.pipeline.write_retry_seconds))
     batches: BatchStep[EvaluatedEvent] = BatchStep(
-        ClickHouseBatchPlanner(client), write, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
+        ClickHouseBatchPlanner(client), writer, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
         event_time=lambda item: item.event["occurred_at"],
     )
     detect = DetectStep(detectors, alerts.add, batches, partitioned or [])
@@ -64,7 +78,22 @@ def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadL
     guard = InvalidMessageGuard(config.pipeline.dlq_max_consecutive, config.pipeline.dlq_window,
                                 config.pipeline.dlq_max_ratio)
     decode = DecodeStep(AvroCodec(SchemaRegistry.load(), ACCESS_EVENT), dead_letters, guard, evaluate)
-    return Pipeline(decode, ledger, batches)
+    return Pipeline(decode, ledger, batches, writer, writer_client)
+
+
+def settle_heap() -> None:
+    """Call once start-up is done: keep the start-up heap out of the collector's way.
+
+    Most of a consumer's heap is made at start-up (modules, policies, restored detector state)
+    and lives as long as the process; a batch's events live about a second. With the default
+    thresholds a full collection ran every few thousand events and scanned all of it: a quarter
+    of the chain's time in the in-process benchmark (docs/performance.md). Frozen objects are
+    skipped by collections, and a full one now waits for ~3.5 million more allocations.
+    Reference counting frees the events themselves either way; the collector is only for cycles.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(700, 50, 100)
 
 
 @dataclass
@@ -121,7 +150,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
             store_requests(client, new_requests)
         subject_detector.drain(alerts.add)
         saver.tick()
-        alerts.flush()
+        alerts.publish()
 
     def forget(partitions: set[Partition]) -> None:
         pipeline.batches.forget(partitions)
@@ -146,15 +175,17 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
                                            daemon=True))
     for thread in background:
         thread.start()
+    settle_heap()
     processor = StreamProcessor(
         make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
         before_commit=[dead_letters.flush, alerts.flush], on_lost=forget, housekeeping=[housekeeping],
-        on_revoked=saver.revoked, after_records=[alerts.flush],
+        on_revoked=saver.revoked, after_records=[alerts.publish],
     )
     try:
         processor.run(stop)
         saver.save()
     finally:
+        pipeline.close()
         background_stop.set()
         for thread in background:
             thread.join(timeout=10)

@@ -11,7 +11,7 @@ from clickhouse_connect.driver.client import Client
 
 from consumers.messages import Batch, EvaluatedEvent, Partition
 from consumers.policy import PolicySet
-from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
+from consumers.stored_events import StoredEventEncoder
 from consumers.stored_metrics import record_stored
 from kansa import metrics
 
@@ -52,15 +52,13 @@ class ClickHouseBatchWriter:
     def __init__(self, client: Client, policies: Callable[[], PolicySet] | None = None) -> None:
         self._client = client
         self._policies = policies
+        self._encoder = StoredEventEncoder(policies)
 
     def write(self, batch: Batch[EvaluatedEvent]) -> None:
         started = time.perf_counter()
         try:
-            self._client.insert(
-                "access_events", access_event_columns(batch, self._policies() if self._policies else None),
-                column_names=ACCESS_EVENT_COLUMNS,
-                column_oriented=True, settings=_deduplicated(batch.deduplication_token),
-            )
+            self._client.raw_insert("access_events", self._encoder.columns, self._encoder.encode(batch), fmt="Avro",
+                                    settings=_deduplicated(batch.deduplication_token))
         except Exception:
             metrics.WRITE_ERRORS.labels("access_events").inc()
             raise

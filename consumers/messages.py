@@ -41,8 +41,11 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class DecodedEvent:
+    """`body` is the Avro body as sent when the store can take it as is, else b"" (the writer re-encodes)."""
+
     event: AccessEvent
     schema_id: int
+    body: bytes = b""
 
 
 @dataclass(slots=True)
@@ -55,6 +58,7 @@ class EvaluatedEvent:
     decision: Any
     provision: Any = None
     alerts: list[Any] = field(default_factory=list)
+    body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

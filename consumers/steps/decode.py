@@ -6,6 +6,7 @@ from collections import deque
 from typing import Protocol
 
 from consumers.messages import DecodedEvent, Message, RawRecord, Step
+from consumers.stored_events import passthrough_body
 from kansa import metrics
 from schemas.codec import AvroCodec
 from schemas.errors import InvalidEvent
@@ -72,9 +73,11 @@ class DecodeStep:
             self._next.submit(Message(message.partition, message.offset, None))
             return
         self._guard.record(False)
-        schema_id = int.from_bytes(message.payload.value[1:5], "big")  # type: ignore[index]
+        value: bytes = message.payload.value  # type: ignore[assignment]
+        schema_id = int.from_bytes(value[1:5], "big")
+        body = passthrough_body(value) if schema_id == self._codec.writer_id else b""
         event: AccessEvent = record  # type: ignore[assignment]
-        self._next.submit(Message(message.partition, message.offset, DecodedEvent(event, schema_id)))
+        self._next.submit(Message(message.partition, message.offset, DecodedEvent(event, schema_id, body)))
 
     def poll(self) -> None:
         self._next.poll()
