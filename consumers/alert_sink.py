@@ -14,6 +14,7 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from consumers.alerts import Alert, AlertFolder, AlertPublisher, to_row
+from kansa.storage.client import TableInserter
 
 
 class AlertSink:
@@ -22,6 +23,7 @@ class AlertSink:
         self._publisher = publisher
         self._client = client
         self._unstored: list[dict[str, Any]] = []
+        self._table: TableInserter | None = None
 
     def add(self, alert: Alert) -> None:
         self._folder.add(alert)
@@ -37,9 +39,11 @@ class AlertSink:
         if not self._unstored:
             return
         rows, self._unstored = self._unstored, []
+        if self._table is None:
+            self._table = TableInserter(self._client, "alerts", list(rows[0]))
         columns = list(rows[0])
         try:
-            self._client.insert("alerts", [[row[c] for c in columns] for row in rows], column_names=columns)
+            self._table.insert([[row[c] for c in columns] for row in rows])
         except Exception:
             self._unstored = rows + self._unstored
             raise

@@ -14,6 +14,7 @@ from consumers.policy import PolicySet
 from consumers.stored_events import StoredEventEncoder
 from consumers.stored_metrics import record_stored
 from kansa import metrics
+from kansa.storage.client import TableInserter
 
 PROVISION_COLUMNS = ("event_id", "provided_on", "occurred_at", "org", "recipient", "recipient_name", "subject_id",
                      "categories", "basis", "purpose")
@@ -29,6 +30,7 @@ class ClickHouseBatchPlanner:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._table = TableInserter(client, "ingest_batches", ["topic", "partition", "first_offset", "last_offset"])
 
     def planned(self, partition: Partition, from_offset: int) -> list[tuple[int, int]]:
         rows = self._client.query(
@@ -40,10 +42,7 @@ class ClickHouseBatchPlanner:
         return [(int(first), int(last)) for first, last in rows]
 
     def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
-        self._client.insert(
-            "ingest_batches", [[partition.topic, partition.index, first, last] for partition, first, last in ranges],
-            column_names=["topic", "partition", "first_offset", "last_offset"],
-        )
+        self._table.insert([[partition.topic, partition.index, first, last] for partition, first, last in ranges])
 
 
 class ClickHouseBatchWriter:
@@ -53,6 +52,7 @@ class ClickHouseBatchWriter:
         self._client = client
         self._policies = policies
         self._encoder = StoredEventEncoder(policies)
+        self._provisions = TableInserter(client, "provision_records", PROVISION_COLUMNS)
 
     def write(self, batch: Batch[EvaluatedEvent]) -> None:
         started = time.perf_counter()
@@ -77,10 +77,8 @@ class ClickHouseBatchWriter:
             for item in items if (r := item.provision) is not None
         ]
         try:
-            self._client.insert(
-                "provision_records", rows, column_names=PROVISION_COLUMNS,
-                settings={"insert_deduplication_token": batch.deduplication_token + ":provisions"},
-            )
+            token = batch.deduplication_token + ":provisions"
+            self._provisions.insert(rows, settings={"insert_deduplication_token": token})
         except Exception:
             metrics.WRITE_ERRORS.labels("provision_records").inc()
             raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from schemas.records import AccessEvent
 
@@ -18,8 +18,10 @@ class Partition:
     index: int
 
 
-@dataclass(frozen=True, slots=True)
-class Message(Generic[T]):
+# Message, RawRecord and DecodedEvent are made for every event: named tuples are as immutable as
+# frozen dataclasses and four times cheaper to create (a frozen dataclass sets each field through
+# object.__setattr__).
+class Message(NamedTuple, Generic[T]):
     """One Kafka record's payload; committing `offset + 1` is safe once it has been handled."""
 
     partition: Partition
@@ -31,16 +33,14 @@ class Message(Generic[T]):
         return {self.partition: self.offset + 1}
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
+class RawRecord(NamedTuple):
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
     timestamp_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedEvent:
+class DecodedEvent(NamedTuple):
     """`body` is the Avro body as sent when the store can take it as is, else b"" (the writer re-encodes)."""
 
     event: AccessEvent

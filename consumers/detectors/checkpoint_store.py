@@ -14,6 +14,7 @@ from clickhouse_connect.driver.client import Client
 from consumers.detectors.actors import ActorDetectors, Snapshot
 from consumers.messages import Partition
 from kansa import metrics
+from kansa.storage.client import TableInserter
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ class CheckpointStore:
     def __init__(self, client: Client, consumer_group: str) -> None:
         self._client = client
         self._group = consumer_group
+        self._table = TableInserter(client, "detector_state",
+                                    ["consumer_group", "topic", "partition", "saved_at", "actors", "state"])
 
     def load(self, partition: Hashable) -> Snapshot | None:
         if not isinstance(partition, Partition):
@@ -55,8 +58,7 @@ class CheckpointStore:
             actors = sum(len(by_actor) for by_actor in snapshot["actors"].values())
             rows.append([self._group, partition.topic, partition.index, now, actors, blob.decode("latin-1")])
         if rows:
-            self._client.insert("detector_state", rows,
-                                column_names=["consumer_group", "topic", "partition", "saved_at", "actors", "state"])
+            self._table.insert(rows)
         metrics.DETECTOR_STATE_ACTORS.set(detectors.actor_count())
         return written
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -64,3 +65,23 @@ def redact(dsn: str) -> str:
 def scalar(client: Client, sql: str, parameters: dict[str, Any] | None = None) -> Any:
     rows = client.query(sql, parameters=parameters).result_rows
     return rows[0][0] if rows else None
+
+
+class TableInserter:
+    """Row inserts into one table's columns, with the column types read from the store once.
+
+    Without types, clickhouse-connect asks the store for them (DESCRIBE) before every insert:
+    a second statement on the consumer's path for each alert flush or write-ahead record.
+    """
+
+    def __init__(self, client: Client, table: str, columns: Sequence[str]) -> None:
+        self._client = client
+        self._table = table
+        self._columns = list(columns)
+        self._types: Sequence[Any] | None = None
+
+    def insert(self, rows: Sequence[Sequence[Any]], settings: dict[str, Any] | None = None) -> None:
+        if self._types is None:
+            self._types = self._client.create_insert_context(self._table, self._columns).column_types
+        self._client.insert(self._table, rows, column_names=self._columns, column_types=self._types,
+                            settings=settings)
