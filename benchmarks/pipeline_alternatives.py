@@ -1,6 +1,6 @@
-"""The in-process pipeline with proposed optimisations, each measured side by side with the current code; JSON.
+"""The in-process pipeline with alternatives not adopted, each measured side by side with the current code; JSON.
 
-Usage: .venv/bin/python benchmarks/pipeline_alternatives.py [--events 40000] [--rounds 2] [--endtoend SECONDS]
+Usage: .venv/bin/python benchmarks/pipeline_alternatives.py [--events 40000] [--rounds 2]
 The cavro variant needs cavro importable, without adding it to the project, e.g.:
   .venv/bin/pip install --target /tmp/altpkgs cavro
   PYTHONPATH=/tmp/altpkgs .venv/bin/python benchmarks/pipeline_alternatives.py
@@ -8,13 +8,10 @@ The cavro variant needs cavro importable, without adding it to the project, e.g.
 Variants are cumulative and prototyped by patching, so nothing here changes the pipeline's code:
   baseline         the tree as it is
   batch_5s         KANSA_PIPELINE_BATCH_MAX_SECONDS=5, batch_max_rows 50,000 (fewer, larger inserts)
-  write_behind     the write step on a thread of its own with its own engine handle, two batches queued:
-                   the engine releases the GIL while it inserts, so the insert overlaps the next events
-  slim_validation  after Avro decoding, check only what the schema cannot (non-blank text, lengths,
-                   counts, disclose recipient); anything odd falls back to the full validator
   cavro            decode the newest writer schema with cavro (Cython) instead of fastavro
 Rounds interleave the variants, and the best round of each is kept, so neighbours on a shared
-machine disturb every variant alike.
+machine disturb every variant alike. (Write-behind and the slim post-decode validation, measured
+here before, are part of the pipeline now.)
 """
 
 from __future__ import annotations
@@ -22,12 +19,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import queue
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,44 +31,15 @@ from unittest import mock
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from clickhouse_connect.driver.client import Client  # noqa: E402
 
-from consumers.clickhouse_sink import ClickHouseBatchWriter  # noqa: E402
-from consumers.messages import Batch, EvaluatedEvent, Message, Step  # noqa: E402
-from consumers.policy import PolicySet  # noqa: E402
-from consumers.steps.write import WriteStep  # noqa: E402
 from kansa.bench import endtoend  # noqa: E402
 from kansa.bench.common import bench_store, database_like, open_database  # noqa: E402
 from kansa.bench.corpus import EncodedRecord, encode, simulated_events  # noqa: E402
 from kansa.bench.inprocess import run_chain  # noqa: E402
-from kansa.config import KansaConfig, StorageSettings  # noqa: E402
-from kansa.storage.client import connect  # noqa: E402
+from kansa.config import KansaConfig  # noqa: E402
 from schemas.codec import AvroCodec  # noqa: E402
 from schemas.errors import InvalidEvent  # noqa: E402
 from schemas.registry import ACCESS_EVENT, SchemaRegistry  # noqa: E402
-from schemas.validation import validate_access_event  # noqa: E402
-
-_TEXT = ("org", "app", "purpose")
-_OPTIONAL = ("subject_id", "subject_key_id", "legal_basis", "recipient", "source_ip", "session_id", "request_id")
-
-
-def _plain(value: str) -> bool:
-    return bool(value) and len(value) <= 512 and not value.isspace()
-
-
-def validate_decoded(event: Mapping[str, Any]) -> None:
-    """What Avro cannot enforce; types, enums, UUIDs and aware times are guaranteed by the schema already."""
-    actor, resource = event["actor"], event["resource"]
-    ok = (all(_plain(event[name]) for name in _TEXT) and _plain(actor["id"]) and _plain(resource["system"])
-          and _plain(resource["record_type"]) and all(_plain(role) for role in actor["roles"])
-          and (actor["department"] is None or _plain(actor["department"]))
-          and all(event.get(name) is None or _plain(event[name]) for name in _OPTIONAL)
-          and bool(event["data_categories"]) and all(event["data_categories"])
-          and event["subject_count"] >= 0 and event["record_count"] >= 0
-          and (event["action"] != "disclose" or bool(event["recipient"]))
-          and (event.get("subject_key_id") is None or event["subject_id"] is not None))
-    if not ok:
-        validate_access_event(event)  # raises naming the field, exactly as today
 
 
 def cavro_decoder() -> Callable[[AvroCodec, bytes | None], dict[str, Any]]:
@@ -97,45 +63,7 @@ def cavro_decoder() -> Callable[[AvroCodec, bytes | None], dict[str, Any]]:
     return decode
 
 
-class WriteBehind:
-    """The write step on its own thread; a write failure surfaces on the consumer's next call."""
-
-    def __init__(self, inner: WriteStep[EvaluatedEvent], depth: int = 2) -> None:
-        self._inner = inner
-        self._queue: queue.Queue[Message[Batch[EvaluatedEvent]]] = queue.Queue(maxsize=depth)
-        self._failure: BaseException | None = None
-        threading.Thread(target=self._run, name="write-behind", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            message = self._queue.get()
-            try:
-                if self._failure is None:
-                    self._inner.submit(message)
-            except BaseException as exc:  # handed to the consumer thread, which stops without committing
-                self._failure = exc
-            finally:
-                self._queue.task_done()
-
-    def _check(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
-    def submit(self, message: Message[Batch[EvaluatedEvent]]) -> None:
-        self._check()
-        self._queue.put(message)
-
-    def poll(self) -> None:
-        self._check()
-        self._inner.poll()
-
-    def join(self) -> None:
-        self._queue.join()
-        self._check()
-        self._inner.join()
-
-
-VARIANTS = ("baseline", "batch_5s", "write_behind", "slim_validation", "cavro")
+VARIANTS = ("baseline", "batch_5s", "cavro")
 
 
 @contextlib.contextmanager
@@ -145,28 +73,6 @@ def variant(name: str, config: KansaConfig) -> Iterator[KansaConfig]:
         if level >= 1:
             config = replace(config, pipeline=replace(config.pipeline, batch_max_seconds=5.0, batch_max_rows=50_000))
         if level >= 2:
-            # run_consumer opens its own store (end-to-end mode): the writer's handle must reach the same one.
-            opened: list[StorageSettings] = [config.storage]
-
-            def remember(settings: StorageSettings) -> Client:
-                opened.append(settings)
-                return connect(settings)
-
-            def own_writer(_client: Client, policies: Callable[[], PolicySet] | None = None) -> ClickHouseBatchWriter:
-                own = connect(opened[-1])
-                stack.callback(own.close)
-                return ClickHouseBatchWriter(own, policies)
-
-            def write_behind(writer: ClickHouseBatchWriter, next_step: Step[Batch[EvaluatedEvent]],
-                             retry_seconds: float) -> WriteBehind:
-                return WriteBehind(WriteStep(writer, next_step, retry_seconds))
-
-            stack.enter_context(mock.patch("consumers.app.connect", remember))
-            stack.enter_context(mock.patch("consumers.app.ClickHouseBatchWriter", own_writer))
-            stack.enter_context(mock.patch("consumers.app.WriteStep", write_behind))
-        if level >= 3:
-            stack.enter_context(mock.patch("consumers.steps.decode.validate_access_event", validate_decoded))
-        if level >= 4:
             stack.enter_context(mock.patch.object(AvroCodec, "decode", cavro_decoder()))
         yield config
 
@@ -193,7 +99,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--endtoend", type=float, default=None, metavar="SECONDS",
-                        help="instead: baseline and write_behind end to end at 2,000 events/s for this long each")
+                        help="instead: baseline and batch_5s end to end at 2,000 events/s for this long each")
     parser.add_argument("--variant", choices=VARIANTS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.endtoend is not None and args.variant is not None:
@@ -204,7 +110,7 @@ def main() -> None:
         # One engine data directory per process: each variant's run is a process of its own.
         figures = {name: json.loads(subprocess.run(
             [sys.executable, __file__, "--endtoend", str(args.endtoend), "--variant", name],
-            capture_output=True, text=True, check=True).stdout) for name in ("baseline", "write_behind")}
+            capture_output=True, text=True, check=True).stdout) for name in ("baseline", "batch_5s")}
         print(json.dumps({"benchmark": "pipeline_alternatives_endtoend", "variants": figures}, indent=2))
         return
     records = encode(simulated_events(args.events + 2_000))

@@ -114,7 +114,8 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client,
                        known_orgs=runtime.known_orgs()),
         client,
     )
-    checkpoints = CheckpointStore(client, config.kafka.consumer_group)
+    # A handle of its own: the schedule saves from a thread of its own.
+    checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)
     behaviour = ActorDetectors(lambda: runtime.policies, load_thresholds(config.pipeline.detector_thresholds),
                                restore=checkpoints.load)
     schedule = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
@@ -185,6 +186,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         processor.run(stop)
         saver.save()
     finally:
+        saver.close()
         pipeline.close()
         background_stop.set()
         for thread in background:

@@ -34,6 +34,8 @@ _CONSUMER_FIELDS: list[dict[str, Any]] = [
     {"name": "retain_until", "type": {"type": "int", "logicalType": "date"}},
 ]
 _EPOCH = date(1970, 1, 1)
+# Keys include collection days, which are many over months of traffic: start afresh past this size.
+_RETENTION_CACHE_SIZE = 65_536
 _UUID_LENGTH = 36
 
 
@@ -101,7 +103,7 @@ class StoredEventEncoder:
 
     def encode(self, batch: Batch[EvaluatedEvent]) -> bytes:
         policies = self._policies() if self._policies else None
-        if policies is not self._retention_for:
+        if policies is not self._retention_for or len(self._retention) > _RETENTION_CACHE_SIZE:
             self._retention, self._retention_for = {}, policies
         partition = self._small_long(batch.partition.index)
         parts: list[bytes] = []

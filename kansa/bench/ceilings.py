@@ -1,4 +1,9 @@
-"""Ceilings: Avro decode alone and ClickHouse column-oriented insert alone, on the same events the pipeline sees."""
+"""Ceilings: Avro decode alone and ClickHouse insert alone, on the same events the pipeline sees.
+
+Two inserts: column-oriented (clickhouse-connect's Native format, the ceiling issue 7 names) and
+the Avro container the pipeline's writer sends (`consumers.stored_events`), each pre-built so only
+the insert is timed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from clickhouse_connect.driver.client import Client
 from consumers.messages import Batch, EvaluatedEvent, Partition
 from consumers.policy_runtime import PolicyRuntime
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
+from consumers.stored_events import StoredEventEncoder, passthrough_body
 from kansa.bench.common import bench_store
 from kansa.bench.corpus import encode, simulated_events
 from kansa.config import KansaConfig
@@ -41,11 +47,25 @@ def insert_rate(client: Client, columns: list[list[Any]], inserts: int) -> float
     return rows * inserts / (time.perf_counter() - started)
 
 
+def avro_insert_rate(client: Client, encoder: StoredEventEncoder, container: bytes, rows: int, inserts: int) -> float:
+    """Rows/s of the pipeline's own insert: a pre-built Avro container the engine parses."""
+    started = time.perf_counter()
+    for index in range(inserts):
+        client.raw_insert("access_events", encoder.columns, container, fmt="Avro",
+                          settings={"insert_deduplication_token": f"bench-avro-ceiling-{rows}-{index}"})
+    return rows * inserts / (time.perf_counter() - started)
+
+
 def measure(base: KansaConfig, events: int, seed: int, inserts: int) -> dict[str, Any]:
     decoded = simulated_events(max(events, max(INSERT_BATCHES)), seed)
-    values = [record.record.value or b"" for record in encode(decoded[:events])]
+    encoded = encode(decoded)
+    values = [record.record.value or b"" for record in encoded[:events]]
     runtime = PolicyRuntime(base.pipeline.policy_dir, watch_seconds=3600)
-    items = [EvaluatedEvent(event, 1, offset, *runtime.evaluate(event)) for offset, event in enumerate(decoded)]
+    codec = AvroCodec(SchemaRegistry.load(), ACCESS_EVENT)
+    items = [EvaluatedEvent(event, codec.writer_id, offset, *runtime.evaluate(event),
+                            body=passthrough_body(record.record.value or b""))
+             for offset, (event, record) in enumerate(zip(decoded, encoded, strict=True))]
+    encoder = StoredEventEncoder(lambda: runtime.policies)
     figures: dict[str, Any] = {"decode_records": len(values),
                                "decode_records_per_second": round(decode_rate(values))}
     with bench_store(base, "bench_ceilings") as (_config, client):
@@ -53,5 +73,8 @@ def measure(base: KansaConfig, events: int, seed: int, inserts: int) -> dict[str
             batch = Batch(Partition("bench", 0), 0, size - 1, items[:size], None)
             columns = access_event_columns(batch, runtime.policies)
             figures[f"insert_{size}_rows_per_second"] = round(insert_rate(client, columns, inserts))
+            container = encoder.encode(batch)
+            figures[f"avro_insert_{size}_rows_per_second"] = round(
+                avro_insert_rate(client, encoder, container, size, inserts))
     figures["insert_rows_per_second"] = max(figures[f"insert_{size}_rows_per_second"] for size in INSERT_BATCHES)
     return figures

@@ -16,7 +16,7 @@ from clickhouse_connect.driver.client import Client
 from consumers.clickhouse_sink import ClickHouseBatchWriter
 from consumers.messages import Batch, EvaluatedEvent, Partition
 from consumers.policy_runtime import PolicyRuntime
-from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
+from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns, retain_until
 from consumers.stored_events import StoredEventEncoder, avro_long, passthrough_body, stored_event_schema
 from kansa.bench.corpus import simulated_events
 from kansa.config import StorageSettings
@@ -138,3 +138,21 @@ def test_avro_long_matches_fastavro(value: int) -> None:
     buffer = BytesIO()
     fastavro.schemaless_writer(buffer, {"type": "long"}, value)
     assert avro_long(value) == buffer.getvalue()
+
+
+def test_retention_follows_a_policy_reload() -> None:
+    """retain_until is computed with the policies in force at each batch, not those of the first one."""
+    runtime = PolicyRuntime(POLICY_DIR, 0)
+    payment = next(event for event in _samples() if event["org"] == "chiba-cia" and event["collected_at"])
+    framed = CODEC.encode(payment)
+    item = EvaluatedEvent(CODEC.decode(framed), CODEC.writer_id, 0, runtime.evaluate(payment)[0],
+                          body=passthrough_body(framed))
+    in_force: list[Any] = [None]
+    encoder = StoredEventEncoder(lambda: in_force[0])
+    batch = Batch(P, 0, 0, [item], None)
+    floor_only = next(fastavro.reader(BytesIO(encoder.encode(batch))))["retain_until"]
+    in_force[0] = runtime.policies
+    with_policy = next(fastavro.reader(BytesIO(encoder.encode(batch))))["retain_until"]
+    assert floor_only == retain_until(item.event, None)
+    assert with_policy == retain_until(item.event, runtime.policies)
+    assert with_policy != floor_only

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 # The figures each section must produce, whatever their values on the machine at hand.
 EXPECTED = {
-    "ceilings": ("decode_records_per_second", "insert_10000_rows_per_second", "insert_50000_rows_per_second"),
+    "ceilings": ("decode_records_per_second", "insert_10000_rows_per_second", "insert_50000_rows_per_second",
+                 "avro_insert_10000_rows_per_second", "avro_insert_50000_rows_per_second"),
     "inprocess": ("events_per_second", "ratio_to_decode_ceiling", "alerts_published"),
     "endtoend": ("sustained_events_per_second", "stored_p50_ms", "stored_p99_ms", "alert_p50_ms", "alert_p99_ms",
                  "backlog_slope_events_per_second", "consumer_rss_mb"),
