@@ -84,8 +84,8 @@ def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadL
 def settle_heap() -> None:
     """Call once start-up is done: keep the start-up heap out of the collector's way.
 
-    Most of a consumer's heap is made at start-up (modules, policies, restored detector state)
-    and lives as long as the process; a batch's events live about a second. With the default
+    Much of a consumer's heap is made at start-up (modules, schemas, policies, clients) and
+    lives as long as the process; a batch's events live about a second. With the default
     thresholds a full collection ran every few thousand events and scanned all of it: a quarter
     of the chain's time in the in-process benchmark (docs/performance.md). Frozen objects are
     skipped by collections, and a full one now waits for ~3.5 million more allocations.
