@@ -41,7 +41,7 @@ class AlertSink:
         rows, self._unstored = self._unstored, []
         if self._table is None:
             self._table = TableInserter(self._client, "alerts", list(rows[0]))
-        columns = list(rows[0])
+        columns = self._table.columns
         try:
             self._table.insert([[row[c] for c in columns] for row in rows])
         except Exception:

@@ -77,11 +77,11 @@ class TableInserter:
     def __init__(self, client: Client, table: str, columns: Sequence[str]) -> None:
         self._client = client
         self._table = table
-        self._columns = list(columns)
+        self.columns = tuple(columns)
         self._types: Sequence[Any] | None = None
 
     def insert(self, rows: Sequence[Sequence[Any]], settings: dict[str, Any] | None = None) -> None:
         if self._types is None:
-            self._types = self._client.create_insert_context(self._table, self._columns).column_types
-        self._client.insert(self._table, rows, column_names=self._columns, column_types=self._types,
+            self._types = self._client.create_insert_context(self._table, self.columns).column_types
+        self._client.insert(self._table, rows, column_names=self.columns, column_types=self._types,
                             settings=settings)
