@@ -166,9 +166,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
                   threading.Thread(target=subject_detector.run, args=(background_stop,), name="sql-detectors",
                                    daemon=True)]
     if config.alertmanager_url:
-        # A short fetch wait: an alert should reach Alertmanager within a second or two of being raised.
-        delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery",
-                                          fetch_max_wait_ms=100)
+        delivery_consumer = make_consumer(config.kafka, group_id=config.kafka.consumer_group + "-alert-delivery")
         delivery_consumer.subscribe([config.kafka.alerts_topic])
         delivery = AlertDelivery(delivery_consumer, AlertmanagerClient(config.alertmanager_url),
                                  AvroCodec(SchemaRegistry.load(), ALERT))

@@ -111,6 +111,24 @@ class ActorDetectors:
                 "actors": {org: {aid: st.to_list(self._tokens) for aid, st in by_actor.items()}
                            for org, by_actor in part.actors.items()}}
 
+    def roster(self, partition: Hashable) -> list[tuple[str, list[str]]]:
+        """Every actor id held for `partition`, by organisation: what a sliced snapshot copies."""
+        part = self._parts.get(partition)
+        return [] if part is None else [(org, list(by_actor)) for org, by_actor in part.actors.items()]
+
+    def copy_actors(self, partition: Hashable, org: str, actor_ids: Iterable[str]) -> dict[str, list[Any]]:
+        """The checkpoint form of those of `actor_ids` still held; an actor evicted since is left out."""
+        part = self._parts.get(partition)
+        by_actor = part.actors.get(org) if part is not None else None
+        if not by_actor:
+            return {}
+        tokens = self._tokens
+        return {aid: st.to_list(tokens) for aid in actor_ids if (st := by_actor.get(aid)) is not None}
+
+    def org_first(self, partition: Hashable) -> dict[str, float]:
+        part = self._parts.get(partition)
+        return {} if part is None else dict(part.org_first)
+
     def load(self, partition: Hashable, snapshot: Snapshot | None) -> PartitionState:
         part = PartitionState()
         version = snapshot.get("version") if snapshot is not None else None

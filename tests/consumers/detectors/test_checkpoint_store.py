@@ -1,7 +1,8 @@
-"""CheckpointSchedule on the real engine: timed saves run off the consumer's thread, and their failures surface."""
+"""Checkpoints on the real engine: timed saves are copied a slice per tick and written off the consumer's thread."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -10,15 +11,17 @@ from pathlib import Path
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from consumers.detectors import checkpoint_store
 from consumers.detectors.actors import ActorDetectors, Snapshot
-from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
+from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore, SlicedSnapshot, snapshot_json
 from consumers.messages import EvaluatedEvent, Partition
 from kansa.config import StorageSettings
 from kansa.storage.client import connect, scalar
 from kansa.storage.migrate import migrate
-from tests.consumers.detectors.support import MORNING, baseline, detectors
+from tests.consumers.detectors.support import MORNING, baseline, detectors, event
 
 P = Partition("events", 2)
+Q = Partition("events", 3)
 
 
 @pytest.fixture
@@ -36,6 +39,14 @@ def _fed() -> ActorDetectors:
     held = detectors()
     for offset, item in enumerate(baseline(MORNING, 50)):
         held.observe_in(P, EvaluatedEvent(item, 3, offset, None))
+    return held
+
+
+def _crowd(actors: int, partition: Partition = P, held: ActorDetectors | None = None) -> ActorDetectors:
+    held = held or detectors()
+    for index in range(actors):
+        item = event(MORNING, actor=f"weia/staff-{partition.index}-{index:04d}")
+        held.observe_in(partition, EvaluatedEvent(item, 3, index, None))
     return held
 
 
@@ -88,3 +99,43 @@ def test_an_inline_save_waits_for_the_timed_one(settings: StorageSettings) -> No
     assert store.threads[-1] == threading.current_thread().name
     assert scalar(connect(settings), "SELECT count() FROM detector_state") == 2
     schedule.close()
+
+
+def test_snapshot_json_is_the_one_shot_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sliced encoder writes exactly what one json.dumps of the snapshot writes."""
+    monkeypatch.setattr(checkpoint_store, "ACTORS_PER_SLICE", 2)
+    snapshot = _crowd(5).snapshot(P)
+    assert snapshot is not None
+    snapshot["actors"]["empty-org"] = {}
+    assert snapshot_json(snapshot) == json.dumps(snapshot, separators=(",", ":"))
+
+
+def test_a_sliced_snapshot_takes_arrivals_and_leaves_out_lost_partitions() -> None:
+    """Copied a slice per step; actors arriving mid-capture are in it, a partition lost mid-capture is not."""
+    held = _crowd(2, Q, _crowd(3))
+    capture = SlicedSnapshot(held, actors_per_step=2)
+    assert capture.step() is None
+    _crowd(1, P, held).observe_in(P, EvaluatedEvent(event(MORNING, actor="weia/late"), 3, 9, None))
+    held.forget([Q])
+    assert capture.step() is None
+    taken = capture.step()
+    assert taken is not None
+    assert [partition for partition, _ in taken] == [P]
+    assert sorted(taken[0][1]["actors"]["weia"]) == sorted([*(f"weia/staff-2-{i:04d}" for i in range(3)), "weia/late"])
+
+
+def test_a_timed_save_waits_for_its_last_slice(settings: StorageSettings) -> None:
+    """Nothing is written until every slice is copied; then one row holds every actor."""
+    def schedule() -> CheckpointSchedule:
+        return CheckpointSchedule(CheckpointStore(connect(settings), "group"), _crowd(3), interval=0,
+                                  idle_seconds=10**9, max_actors=1000, actors_per_tick=1)
+    unfinished = schedule()
+    unfinished.tick()
+    unfinished.tick()
+    unfinished.close()
+    assert scalar(connect(settings), "SELECT count() FROM detector_state") == 0
+    finished = schedule()
+    for _ in range(3):
+        finished.tick()
+    finished.close()
+    assert scalar(connect(settings), "SELECT max(actors) FROM detector_state") == 3
