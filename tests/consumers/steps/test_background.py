@@ -1,4 +1,4 @@
-"""BackgroundStep alone: hands on in order on its own thread, surfaces errors, stops after one."""
+"""BackgroundStep alone: hands on in order on its own thread, bounded by size, surfaces errors, stops after one."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class GatedStep(RecordingStep):
 def test_messages_reach_the_next_step_in_order_on_another_thread() -> None:
     """Everything submitted is handed on, in order, on the step's own thread, and join waits for it."""
     behind = ThreadRecordingStep()
-    step = BackgroundStep(behind, depth=2, name="test-writer")
+    step = BackgroundStep(behind, capacity=2, name="test-writer")
     for offset in range(50):
         step.submit(Message(P, offset, offset))
     step.join()
@@ -77,6 +77,24 @@ def test_join_waits_for_the_message_in_hand() -> None:
     assert joined.wait(timeout=10)
     joiner.join()
     assert behind.payloads == ["batch"]
+    step.close()
+
+
+def test_submit_waits_while_the_rows_held_would_pass_the_capacity() -> None:
+    """Sizes add up: a submit that would pass the capacity waits; an oversize one waits for an empty queue only."""
+    behind = GatedStep()
+    step: BackgroundStep[list[int]] = BackgroundStep(behind, capacity=10, size=lambda message: len(message.payload))
+    step.submit(Message(P, 0, [0] * 6))
+    step.submit(Message(P, 1, [0] * 4))
+    third = threading.Thread(target=step.submit, args=(Message(P, 2, [0] * 25),))
+    third.start()
+    third.join(timeout=0.3)
+    assert third.is_alive()
+    behind.gate.set()
+    third.join(timeout=10)
+    assert not third.is_alive()
+    step.join()
+    assert [m.offset for m in behind.messages] == [0, 1, 2]
     step.close()
 
 
