@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -16,6 +18,7 @@ from consumers.stored_metrics import record_stored
 from kansa import metrics
 from kansa.storage.client import TableInserter
 
+_PROVISION = attrgetter("provision")
 PROVISION_COLUMNS = ("event_id", "provided_on", "occurred_at", "org", "recipient", "recipient_name", "subject_id",
                      "categories", "basis", "purpose")
 
@@ -37,12 +40,12 @@ class ClickHouseBatchPlanner:
             "SELECT DISTINCT first_offset, last_offset FROM ingest_batches "
             "WHERE topic = {topic:String} AND partition = {partition:UInt32} AND last_offset >= {start:UInt64} "
             "ORDER BY first_offset",
-            parameters={"topic": partition.topic, "partition": partition.index, "start": from_offset},
+            parameters={"topic": partition.topic, "partition": partition.number, "start": from_offset},
         ).result_rows
         return [(int(first), int(last)) for first, last in rows]
 
     def plan(self, ranges: Sequence[tuple[Partition, int, int]]) -> None:
-        self._table.insert([[partition.topic, partition.index, first, last] for partition, first, last in ranges])
+        self._table.insert([[partition.topic, partition.number, first, last] for partition, first, last in ranges])
 
 
 class ClickHouseBatchWriter:
@@ -63,7 +66,7 @@ class ClickHouseBatchWriter:
             metrics.WRITE_ERRORS.labels("access_events").inc()
             raise
         metrics.WRITE_SECONDS.labels("access_events").observe(time.perf_counter() - started)
-        provisions = [item for item in batch.items if item.provision is not None]
+        provisions = list(compress(batch.items, map(_PROVISION, batch.items)))
         if provisions:
             self._write_provisions(batch, provisions)
         metrics.BATCH_ROWS.observe(len(batch.items))

@@ -23,7 +23,7 @@ class KafkaDeadLetterSink:
             ("kansa_dlq_error", str(error).encode("utf-8", errors="replace")[:2000]),
             ("kansa_dlq_field", (error.field or "").encode()),
             ("kansa_dlq_topic", message.partition.topic.encode()),
-            ("kansa_dlq_partition", str(message.partition.index).encode()),
+            ("kansa_dlq_partition", str(message.partition.number).encode()),
             ("kansa_dlq_offset", str(message.offset).encode()),
             ("kansa_dlq_timestamp_ms", str(message.payload.timestamp_ms).encode()),
         ]

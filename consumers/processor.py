@@ -156,4 +156,4 @@ class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
 
 
 def _offsets(staged: dict[Partition, int]) -> dict[TopicPartition, OffsetAndMetadata]:
-    return {TopicPartition(p.topic, p.index): OffsetAndMetadata(o, "", -1) for p, o in staged.items()}
+    return {TopicPartition(p.topic, p.number): OffsetAndMetadata(o, "", -1) for p, o in staged.items()}

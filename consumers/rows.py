@@ -53,7 +53,7 @@ def access_event_columns(batch: Batch[EvaluatedEvent], policies: PolicySet | Non
      resource_system, resource_record_type, subject_id, subject_key_id, subject_count, data_categories,
      purpose, legal_basis, recipient, source_ip, session_id, request_id, outcome, record_count, collected_at,
      decision, severity, rule_ids, schema_id, kafka_partition, kafka_offset, retain) = columns
-    partition = batch.partition.index
+    partition = batch.partition.number
     for item in batch.items:
         event = item.event
         actor = event["actor"]

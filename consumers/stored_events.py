@@ -105,7 +105,7 @@ class StoredEventEncoder:
         policies = self._policies() if self._policies else None
         if policies is not self._retention_for or len(self._retention) > _RETENTION_CACHE_SIZE:
             self._retention, self._retention_for = {}, policies
-        partition = self._small_long(batch.partition.index)
+        partition = self._small_long(batch.partition.number)
         parts: list[bytes] = []
         append = parts.append
         for item in batch.items:

@@ -44,14 +44,14 @@ class CheckpointStore:
                 "SELECT argMax(state, saved_at) FROM detector_state "
                 "WHERE consumer_group = {g:String} AND topic = {t:String} AND partition = {p:UInt32} "
                 "HAVING count() > 0",
-                parameters={"g": self._group, "t": partition.topic, "p": partition.index},
+                parameters={"g": self._group, "t": partition.topic, "p": partition.number},
             ).result_rows
         if not rows:
             return None
         raw = rows[0][0]
         data = raw.encode("latin-1") if isinstance(raw, str) else bytes(raw)
         snapshot: Snapshot = json.loads(zlib.decompress(data))
-        log.info("restored detector state of %s/%d (%d orgs)", partition.topic, partition.index,
+        log.info("restored detector state of %s/%d (%d orgs)", partition.topic, partition.number,
                  len(snapshot.get("actors", {})))
         return snapshot
 
@@ -82,7 +82,7 @@ class CheckpointStore:
             blob = zlib.compress(snapshot_json(snapshot).encode(), 1)
             written += len(blob)
             actors = sum(len(by_actor) for by_actor in snapshot["actors"].values())
-            rows.append([self._group, partition.topic, partition.index, now, actors, blob.decode("latin-1")])
+            rows.append([self._group, partition.topic, partition.number, now, actors, blob.decode("latin-1")])
         if rows:
             with self._lock:
                 self._table.insert(rows)

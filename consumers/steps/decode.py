@@ -23,33 +23,44 @@ class TooManyInvalidMessages(Exception):
 
 
 class InvalidMessageGuard:
-    """Trips on N consecutive invalid messages, or on a ratio over a sliding window of recent messages."""
+    """Trips on N consecutive invalid messages, or on a ratio over a sliding window of recent messages.
+
+    Only the invalid messages' positions are kept: a valid message can only lower the ratio over
+    a full window, so the ratio is judged when an invalid message arrives and when the window
+    first fills, and the valid path (nearly every message) is two assignments.
+    """
 
     def __init__(self, max_consecutive: int, window: int, max_ratio: float) -> None:
         self._max_consecutive = max_consecutive
-        self._window: deque[bool] = deque(maxlen=window)
+        self._window = window
         self._max_ratio = max_ratio
+        self._seen = 0
         self._consecutive = 0
-        self._invalid_in_window = 0
+        self._invalid_at: deque[int] = deque()
 
     def record(self, invalid: bool) -> None:
-        if len(self._window) == self._window.maxlen and self._window[0]:
-            self._invalid_in_window -= 1
-        self._window.append(invalid)
-        if invalid:
-            self._invalid_in_window += 1
-            self._consecutive += 1
-        else:
+        self._seen += 1
+        if not invalid:
             self._consecutive = 0
+            if self._seen == self._window and self._invalid_at:
+                self._judge_ratio()
+            return
+        self._consecutive += 1
+        self._invalid_at.append(self._seen)
         if self._max_consecutive and self._consecutive >= self._max_consecutive:
             raise TooManyInvalidMessages(
                 f"{self._consecutive} invalid messages in a row (limit {self._max_consecutive}); "
                 "stopping so a broken producer does not drain the stream into the dead-letter topic"
             )
-        full = len(self._window) == self._window.maxlen
-        if full and self._invalid_in_window / len(self._window) > self._max_ratio:
+        if self._seen >= self._window:
+            self._judge_ratio()
+
+    def _judge_ratio(self) -> None:
+        while self._invalid_at and self._invalid_at[0] <= self._seen - self._window:
+            self._invalid_at.popleft()
+        if self._window > 0 and len(self._invalid_at) / self._window > self._max_ratio:
             raise TooManyInvalidMessages(
-                f"{self._invalid_in_window} of the last {len(self._window)} messages were invalid "
+                f"{len(self._invalid_at)} of the last {self._window} messages were invalid "
                 f"(limit {self._max_ratio:.0%}); stopping"
             )
 

@@ -45,7 +45,7 @@ def _fed() -> ActorDetectors:
 def _crowd(actors: int, partition: Partition = P, held: ActorDetectors | None = None) -> ActorDetectors:
     held = held or detectors()
     for index in range(actors):
-        item = event(MORNING, actor=f"weia/staff-{partition.index}-{index:04d}")
+        item = event(MORNING, actor=f"weia/staff-{partition.number}-{index:04d}")
         held.observe_in(partition, EvaluatedEvent(item, 3, index, None))
     return held
 

@@ -86,6 +86,24 @@ def test_guard_trips_on_ratio_over_the_window_only() -> None:
         guard.record(True)
 
 
+def test_guard_judges_the_ratio_when_the_window_fills_on_a_valid_message() -> None:
+    """Three invalid then one valid fill a window of four at 75 %: over a 50 % limit, so it trips then."""
+    guard = InvalidMessageGuard(max_consecutive=0, window=4, max_ratio=0.5)
+    for invalid in (True, True, True):
+        guard.record(invalid)
+    with pytest.raises(TooManyInvalidMessages, match="3 of the last 4"):
+        guard.record(False)
+
+
+def test_guard_forgets_invalid_messages_that_left_the_window() -> None:
+    """Invalid messages older than the window no longer count towards the ratio."""
+    guard = InvalidMessageGuard(max_consecutive=0, window=4, max_ratio=0.5)
+    for invalid in (True, True, False, False, False, False, True, False, True):
+        guard.record(invalid)
+    with pytest.raises(TooManyInvalidMessages, match="3 of the last 4"):
+        guard.record(True)
+
+
 def test_poll_and_join_pass_through() -> None:
     """poll() and join() reach the next step."""
     step, nxt, _ = make()
