@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -19,7 +20,7 @@ from consumers.dead_letters import KafkaDeadLetterSink
 from consumers.detectors import ActorDetectors, load_thresholds
 from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
 from consumers.detectors.popular_subject import PopularSubjectDetector, SqlDetectorThread
-from consumers.messages import Batch, EvaluatedEvent, Partition, RawRecord, Step
+from consumers.messages import Batch, Partition, RawRecord, Step, StoredEvent
 from consumers.policy import PolicySet
 from consumers.policy_runtime import PolicyRuntime
 from consumers.processor import StreamProcessor
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 class Pipeline:
     chain: Step[RawRecord]
     ledger: OffsetLedger
-    batches: BatchStep[EvaluatedEvent]
-    writer: BackgroundStep[Batch[EvaluatedEvent]]
+    batches: BatchStep[StoredEvent]
+    writer: BackgroundStep[Batch[StoredEvent]]
     writer_client: Client
 
     def close(self) -> None:
@@ -69,13 +70,13 @@ def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadL
     """
     ledger = OffsetLedger()
     writer_client = connect(config.storage)
-    writer: BackgroundStep[Batch[EvaluatedEvent]] = BackgroundStep(
+    writer: BackgroundStep[Batch[StoredEvent]] = BackgroundStep(
         WriteStep(ClickHouseBatchWriter(writer_client, policies), CommitStep(ledger),
                   config.pipeline.write_retry_seconds),
         capacity=2 * config.pipeline.batch_max_rows, size=lambda message: len(message.payload.items))
-    batches: BatchStep[EvaluatedEvent] = BatchStep(
+    batches: BatchStep[StoredEvent] = BatchStep(
         ClickHouseBatchPlanner(client), writer, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
-        event_time=lambda item: item.event["occurred_at"],
+        event_time=attrgetter("occurred_at"),
     )
     detect = DetectStep(detectors, alerts.add, batches, partitioned or [])
     evaluate = EvaluateStep(evaluator, detect)

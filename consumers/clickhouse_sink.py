@@ -11,7 +11,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, Partition, StoredEvent
 from consumers.policy import PolicySet
 from consumers.stored_events import StoredEventEncoder
 from consumers.stored_metrics import record_stored
@@ -57,7 +57,7 @@ class ClickHouseBatchWriter:
         self._encoder = StoredEventEncoder(policies)
         self._provisions = TableInserter(client, "provision_records", PROVISION_COLUMNS)
 
-    def write(self, batch: Batch[EvaluatedEvent]) -> None:
+    def write(self, batch: Batch[StoredEvent]) -> None:
         started = time.perf_counter()
         try:
             self._client.raw_insert("access_events", self._encoder.columns, self._encoder.encode(batch), fmt="Avro",
@@ -73,9 +73,9 @@ class ClickHouseBatchWriter:
         known = self._policies().by_org if self._policies else ()
         record_stored(batch.items, known, datetime.now(UTC))
 
-    def _write_provisions(self, batch: Batch[EvaluatedEvent], items: list[EvaluatedEvent]) -> None:
+    def _write_provisions(self, batch: Batch[StoredEvent], items: list[StoredEvent]) -> None:
         rows = [
-            [r.event_id, r.provided_on, item.event["occurred_at"], r.org, r.recipient, r.recipient_name or "",
+            [r.event_id, r.provided_on, item.occurred_at, r.org, r.recipient, r.recipient_name or "",
              r.subject_id or "", list(r.categories), r.basis, r.purpose]
             for item in items if (r := item.provision) is not None
         ]

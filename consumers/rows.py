@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from consumers.messages import Batch, EvaluatedEvent
@@ -24,19 +25,22 @@ ACCESS_EVENT_COLUMNS = (
 
 
 def retain_until(event: AccessEvent, policies: PolicySet | None) -> date:
-    """The later of the evidence floor and the end of the longest retention among the event's categories.
+    """The later of the evidence floor and the end of the longest retention among the event's categories."""
+    return retention_end(event["org"], event["data_categories"], event["occurred_at"], event.get("collected_at"),
+                         policies)
 
-    Retention runs from collection when the event says when the data was collected, else from the access.
-    """
-    occurred = event["occurred_at"]
+
+def retention_end(org: str, categories: Iterable[str], occurred: datetime, collected: datetime | None,
+                  policies: PolicySet | None) -> date:
+    """`retain_until` from the fields it reads: retention runs from collection when known, else from the access."""
     floor = _plus_years(occurred.astimezone(UTC).date(), EVIDENCE_YEARS)
-    compiled = policies.get(event["org"]) if policies is not None else None
+    compiled = policies.get(org) if policies is not None else None
     if compiled is None:
         return floor
-    periods = [compiled.retention[c] for c in event["data_categories"] if c in compiled.retention]
+    periods = [compiled.retention[c] for c in categories if c in compiled.retention]
     if not periods:
         return floor
-    return max(floor, ((event.get("collected_at") or occurred) + max(periods)).date())
+    return max(floor, ((collected or occurred) + max(periods)).date())
 
 
 def _plus_years(day: date, years: int) -> date:

@@ -16,12 +16,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from consumers.messages import Batch, EvaluatedEvent
+from consumers.messages import Batch, StoredEvent
 from consumers.policy import PolicySet
 from consumers.policy.decision import ALLOW, Decision
-from consumers.rows import retain_until
+from consumers.rows import retention_end
 from schemas.codec import AvroCodec
-from schemas.records import AccessEvent
 from schemas.registry import ACCESS_EVENT, SCHEMA_DIR, SchemaRegistry
 
 _CONSUMER_FIELDS: list[dict[str, Any]] = [
@@ -101,7 +100,7 @@ class StoredEventEncoder:
         self._retention: dict[tuple[Any, ...], bytes] = {}
         self._retention_for: PolicySet | None = None
 
-    def encode(self, batch: Batch[EvaluatedEvent]) -> bytes:
+    def encode(self, batch: Batch[StoredEvent]) -> bytes:
         policies = self._policies() if self._policies else None
         if policies is not self._retention_for or len(self._retention) > _RETENTION_CACHE_SIZE:
             self._retention, self._retention_for = {}, policies
@@ -109,23 +108,29 @@ class StoredEventEncoder:
         parts: list[bytes] = []
         append = parts.append
         for item in batch.items:
-            append(item.body or self._codec.encode(item.event)[5:])
+            append(item.body or self._reencoded(item))
             append(self._allow if item.decision is ALLOW else self._decision(item.decision))
             append(self._small_long(item.schema_id))
             append(partition)
             append(avro_long(item.offset))
-            append(self._retain_until(item.event, policies))
+            append(self._retain_until(item, policies))
         body = b"".join(parts)
         return b"".join((self._header, avro_long(len(batch.items)), avro_long(len(body)), body, self._sync))
 
-    def _retain_until(self, event: AccessEvent, policies: PolicySet | None) -> bytes:
+    def _reencoded(self, item: StoredEvent) -> bytes:
+        if item.event is None:
+            raise ValueError(f"offset {item.offset}: no Avro body to store and no event to encode one from")
+        return self._codec.encode(item.event)[5:]
+
+    def _retain_until(self, item: StoredEvent, policies: PolicySet | None) -> bytes:
         # Decoded times are UTC, and retention periods are whole days, so the day is all that matters.
-        collected = event.get("collected_at")
-        key = (event["org"], tuple(event["data_categories"]), event["occurred_at"].date(),
+        collected = item.collected_at
+        key = (item.org, tuple(item.data_categories), item.occurred_at.date(),
                collected.date() if collected is not None else None)
         encoded = self._retention.get(key)
         if encoded is None:
-            encoded = self._retention[key] = avro_long((retain_until(event, policies) - _EPOCH).days)
+            end = retention_end(item.org, item.data_categories, item.occurred_at, collected, policies)
+            encoded = self._retention[key] = avro_long((end - _EPOCH).days)
         return encoded
 
     def _small_long(self, value: int) -> bytes:

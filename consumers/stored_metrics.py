@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import compress
 from operator import attrgetter, itemgetter
 
-from consumers.messages import EvaluatedEvent
+from consumers.messages import StoredEvent
 from kansa import metrics
 
 UNKNOWN_ORG = "unknown"
@@ -21,19 +21,17 @@ UNKNOWN_ORG = "unknown"
 # fraction of the cost of 20,000 observations per batch.
 LATENCY_SAMPLE = 500
 
-_EVENT = attrgetter("event")
 _VERDICT = attrgetter("decision.verdict")
 _HITS = attrgetter("decision.hits")
-_ORG = itemgetter("org")
-_OCCURRED_AT = itemgetter("occurred_at")
+_ORG = attrgetter("org")
+_OCCURRED_AT = attrgetter("occurred_at")
 _SECOND = itemgetter(1)
 
 
-def record_stored(items: Sequence[EvaluatedEvent], known_orgs: Collection[str], now: datetime) -> None:
+def record_stored(items: Sequence[StoredEvent], known_orgs: Collection[str], now: datetime) -> None:
     """Events, decisions and rule hits per org; orgs without a loaded policy count as `unknown`."""
-    events = list(map(_EVENT, items))
-    orgs = list(map(_ORG, events))
-    times = list(map(_OCCURRED_AT, events))
+    orgs = list(map(_ORG, items))
+    times = list(map(_OCCURRED_AT, items))
     label = {org: org if org in known_orgs else UNKNOWN_ORG for org in set(orgs)}
     decisions: Counter[tuple[str, str]] = Counter()
     for (org, verdict), count in Counter(zip(orgs, map(_VERDICT, items), strict=True)).items():
@@ -46,7 +44,7 @@ def record_stored(items: Sequence[EvaluatedEvent], known_orgs: Collection[str], 
         metrics.EVENTS_CONSUMED.labels(org).inc(count)
     hits: Counter[tuple[str, str, str]] = Counter()
     for item in compress(items, map(_HITS, items)):
-        org = label[item.event["org"]]
+        org = label[item.org]
         for hit in item.decision.hits:
             hits[(org, hit.rule_id, hit.severity)] += 1
     for (org, rule, severity), count in hits.items():

@@ -1,4 +1,7 @@
-"""Detect step: every detector sees every evaluated event; the alerts they raise go to the alert sink."""
+"""Detect step: every detector sees every evaluated event; the alerts they raise go to the alert sink.
+
+It is the last step that reads the decoded event: it hands on only what the store needs (`StoredEvent`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol
 
 from consumers.alerts import Alert
-from consumers.messages import EvaluatedEvent, Message, Step
+from consumers.messages import EvaluatedEvent, Message, Step, StoredEvent
 
 
 class Detector(Protocol):
@@ -23,7 +26,7 @@ class PartitionedDetector(Protocol):
 
 class DetectStep:
     def __init__(self, detectors: Sequence[Detector], raise_alert: Callable[[Alert], None],
-                 next_step: Step[EvaluatedEvent | None],
+                 next_step: Step[StoredEvent | None],
                  partitioned: Sequence[PartitionedDetector] = ()) -> None:
         self._detectors = detectors
         self._partitioned = partitioned
@@ -32,16 +35,16 @@ class DetectStep:
 
     def submit(self, message: Message[EvaluatedEvent | None]) -> None:
         item = message.payload
-        if item is not None:
-            for detector in self._detectors:
-                for alert in detector.observe(item):
-                    item.alerts.append(alert)
-                    self._raise(alert)
-            for partitioned in self._partitioned:
-                for alert in partitioned.observe_in(message.partition, item):
-                    item.alerts.append(alert)
-                    self._raise(alert)
-        self._next.submit(message)
+        if item is None:
+            self._next.submit(Message(message.partition, message.offset, None))
+            return
+        for detector in self._detectors:
+            for alert in detector.observe(item):
+                self._raise(alert)
+        for partitioned in self._partitioned:
+            for alert in partitioned.observe_in(message.partition, item):
+                self._raise(alert)
+        self._next.submit(Message(message.partition, message.offset, StoredEvent.of(item)))
 
     def poll(self) -> None:
         self._next.poll()

@@ -12,7 +12,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy_runtime import PolicyRuntime
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns
 from consumers.stored_events import StoredEventEncoder, passthrough_body
@@ -73,7 +73,8 @@ def measure(base: KansaConfig, events: int, seed: int, inserts: int) -> dict[str
             batch = Batch(Partition("bench", 0), 0, size - 1, items[:size], None)
             columns = access_event_columns(batch, runtime.policies)
             figures[f"insert_{size}_rows_per_second"] = round(insert_rate(client, columns, inserts))
-            container = encoder.encode(batch)
+            container = encoder.encode(Batch(batch.partition, 0, size - 1, [StoredEvent.of(i) for i in batch.items],
+                                             None))
             figures[f"avro_insert_{size}_rows_per_second"] = round(
                 avro_insert_rate(client, encoder, container, size, inserts))
     figures["insert_rows_per_second"] = max(figures[f"insert_{size}_rows_per_second"] for size in INSERT_BATCHES)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
-from consumers.messages import EvaluatedEvent, Message, Partition
+from consumers.messages import EvaluatedEvent, Message, Partition, StoredEvent
 from consumers.policy import ALLOW
 from consumers.steps.batch import BatchPlanner, BatchStep
 from consumers.steps.commit import CommitStep, OffsetLedger
@@ -27,20 +27,21 @@ class NoPlans:
         """Forgets on purpose."""
 
 
-def feed(client: Client, planner: BatchPlanner, events: list[EvaluatedEvent], upto: int, max_rows: int,
+def feed(client: Client, planner: BatchPlanner, events: list[StoredEvent], upto: int, max_rows: int,
          ) -> OffsetLedger:
     ledger = OffsetLedger()
-    step: BatchStep[EvaluatedEvent] = BatchStep(
+    step: BatchStep[StoredEvent] = BatchStep(
         planner, WriteStep(ClickHouseBatchWriter(client), CommitStep(ledger), 5), max_rows, 3600,
-        event_time=lambda item: item.event["occurred_at"],
+        event_time=lambda item: item.occurred_at,
     )
     for item in events[:upto]:
         step.submit(Message(P, item.offset, item))
     return ledger
 
 
-def evaluated(count: int) -> list[EvaluatedEvent]:
-    return [EvaluatedEvent(event, 3, offset, ALLOW) for offset, event in enumerate(stream(count))]
+def evaluated(count: int) -> list[StoredEvent]:
+    """What the detect step hands on, without Avro bodies: the writer encodes each event."""
+    return [StoredEvent.of(EvaluatedEvent(event, 3, offset, ALLOW)) for offset, event in enumerate(stream(count))]
 
 
 def counts(client: Client) -> tuple[int, int]:

@@ -14,7 +14,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchWriter
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy_runtime import PolicyRuntime
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns, retain_until
 from consumers.stored_events import StoredEventEncoder, avro_long, passthrough_body, stored_event_schema
@@ -93,7 +93,8 @@ def test_avro_insert_stores_what_the_column_insert_stores(client: Client) -> Non
     assert any(item.decision.verdict == "violation" for item in items)
     batch = Batch(P, items[0].offset, items[-1].offset, items, None)
 
-    ClickHouseBatchWriter(client, lambda: runtime.policies).write(batch)
+    ClickHouseBatchWriter(client, lambda: runtime.policies).write(
+        Batch(P, batch.first_offset, batch.last_offset, [StoredEvent.of(item) for item in items], None))
     client.command("CREATE TABLE reference AS access_events")
     client.insert("reference", access_event_columns(batch, runtime.policies), column_names=ACCESS_EVENT_COLUMNS,
                   column_oriented=True)
@@ -149,7 +150,7 @@ def test_retention_follows_a_policy_reload() -> None:
                           body=passthrough_body(framed))
     in_force: list[Any] = [None]
     encoder = StoredEventEncoder(lambda: in_force[0])
-    batch = Batch(P, 0, 0, [item], None)
+    batch = Batch(P, 0, 0, [StoredEvent.of(item)], None)
     floor_only = next(fastavro.reader(BytesIO(encoder.encode(batch))))["retain_until"]
     in_force[0] = runtime.policies
     with_policy = next(fastavro.reader(BytesIO(encoder.encode(batch))))["retain_until"]

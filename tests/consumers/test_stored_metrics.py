@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from consumers.messages import EvaluatedEvent
+from consumers.messages import EvaluatedEvent, StoredEvent
 from consumers.policy.decision import ALLOW, Decision, RuleHit
 from consumers.stored_metrics import record_stored
 from kansa import metrics
@@ -19,8 +19,9 @@ def _value(name: str, **labels: str) -> float:
     return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def _item(org: str, minutes: int, decision: Decision = ALLOW) -> EvaluatedEvent:
-    return EvaluatedEvent({**event(AT + timedelta(minutes=minutes)), "org": org}, 3, minutes, decision)  # type: ignore[typeddict-item]
+def _item(org: str, minutes: int, decision: Decision = ALLOW) -> StoredEvent:
+    evaluated = EvaluatedEvent({**event(AT + timedelta(minutes=minutes)), "org": org}, 3, minutes, decision)  # type: ignore[typeddict-item]
+    return StoredEvent.of(evaluated)
 
 
 def test_a_batch_is_counted_per_org_with_unknown_orgs_pooled() -> None:

@@ -17,7 +17,7 @@ from clickhouse_connect.driver.client import Client
 
 from consumers.alerts import AlertFolder, to_row
 from consumers.clickhouse_sink import ClickHouseBatchWriter
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy import PolicyEngine, PolicySet, SubjectRequestBook, load_policies, provision_record
 from consumers.subject_requests import store_requests
 from consumers.violation_alerts import PolicyViolationAlerts
@@ -51,7 +51,7 @@ class StoreSink:
         # Alerts are stamped with simulated time, so they fall inside the simulated period.
         self._folder = AlertFolder(timedelta(minutes=15), clock=lambda: self._now)
         self._detector = PolicyViolationAlerts(lambda: self.policies, clock=lambda: self._now)
-        self._items: list[EvaluatedEvent] = []
+        self._items: list[StoredEvent] = []
         self._offset = 0
 
     def event(self, event: AccessEvent) -> None:
@@ -65,7 +65,7 @@ class StoreSink:
         self._offset += 1
         for alert in self._detector.observe(item):
             self._folder.add(alert)
-        self._items.append(item)
+        self._items.append(StoredEvent.of(item))
         if len(self._items) >= self.batch_rows:
             self._flush()
 

@@ -12,7 +12,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchWriter
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy import ALLOW, load_policies
 from consumers.rows import retain_until
 from kansa.config import StorageSettings
@@ -58,7 +58,7 @@ def test_retain_until_never_falls_below_the_evidence_floor() -> None:
 
 
 def _write(client: Client, events: list[Any], first_offset: int = 0) -> None:
-    items = [EvaluatedEvent(e, 1, first_offset + i, ALLOW) for i, e in enumerate(events)]
+    items = [StoredEvent.of(EvaluatedEvent(e, 1, first_offset + i, ALLOW)) for i, e in enumerate(events)]
     batch = Batch(Partition("schema-test", 0), first_offset, first_offset + len(items) - 1, items, None)
     ClickHouseBatchWriter(client, lambda: POLICIES).write(batch)
 

@@ -9,7 +9,7 @@ from clickhouse_connect.driver.client import Client
 from consumers.clickhouse_sink import ClickHouseBatchWriter
 from consumers.detectors import DetectorThresholds, Thresholds
 from consumers.detectors.popular_subject import PopularSubjectDetector
-from consumers.messages import Batch, EvaluatedEvent, Partition
+from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy import ALLOW
 from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, NOW, POLICIES, event
@@ -19,7 +19,7 @@ THRESHOLDS = DetectorThresholds(Thresholds(popular_actors=8), {})
 
 
 def store(client: Client, events: list[AccessEvent]) -> None:
-    items = [EvaluatedEvent(e, 3, offset, ALLOW) for offset, e in enumerate(events)]
+    items = [StoredEvent.of(EvaluatedEvent(e, 3, offset, ALLOW)) for offset, e in enumerate(events)]
     ClickHouseBatchWriter(client).write(Batch(Partition("events", 0), 0, len(items) - 1, items, None))
 
 
