@@ -107,9 +107,8 @@ class ActorDetectors:
         part = self._parts.get(partition)
         if part is None:
             return None
-        return {"version": 2, "org_first": dict(part.org_first),
-                "actors": {org: {aid: st.to_list(self._tokens) for aid, st in by_actor.items()}
-                           for org, by_actor in part.actors.items()}}
+        return self.assemble(partition, {org: {aid: st.to_list(self._tokens) for aid, st in by_actor.items()}
+                                         for org, by_actor in part.actors.items()})
 
     def roster(self, partition: Hashable) -> list[tuple[str, list[str]]]:
         """Every actor id held for `partition`, by organisation: what a sliced snapshot copies."""
@@ -125,9 +124,10 @@ class ActorDetectors:
         tokens = self._tokens
         return {aid: st.to_list(tokens) for aid in actor_ids if (st := by_actor.get(aid)) is not None}
 
-    def org_first(self, partition: Hashable) -> dict[str, float]:
+    def assemble(self, partition: Hashable, actors: dict[str, dict[str, list[Any]]]) -> Snapshot:
+        """The checkpoint of `partition` made of `actors` (copied actors, by organisation)."""
         part = self._parts.get(partition)
-        return {} if part is None else dict(part.org_first)
+        return {"version": 2, "org_first": {} if part is None else dict(part.org_first), "actors": actors}
 
     def load(self, partition: Hashable, snapshot: Snapshot | None) -> PartitionState:
         part = PartitionState()

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Hashable, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
@@ -125,7 +126,7 @@ class SlicedSnapshot:
         partitions = [p for p in detectors.partitions() if isinstance(p, Partition)]
         self._work: deque[tuple[Partition, str, list[str]]] = deque(
             (partition, org, ids) for partition in partitions for org, ids in detectors.roster(partition))
-        self._copied: dict[Partition, dict[str, dict[str, list[object]]]] = {p: {} for p in partitions}
+        self._copied: dict[Partition, dict[str, dict[str, list[Any]]]] = {p: {} for p in partitions}
 
     def step(self) -> list[tuple[Partition, Snapshot]] | None:
         """Copy the next slice; the whole snapshot once the last one is copied, else None."""
@@ -148,8 +149,7 @@ class SlicedSnapshot:
             for org, ids in self._detectors.roster(partition):
                 copied = orgs.setdefault(org, {})
                 copied.update(self._detectors.copy_actors(partition, org, [i for i in ids if i not in copied]))
-            taken.append((partition, {"version": 2, "org_first": self._detectors.org_first(partition),
-                                      "actors": orgs}))
+            taken.append((partition, self._detectors.assemble(partition, orgs)))
         return taken
 
 

@@ -24,8 +24,7 @@ class EvaluateStep:
             self._next.submit(Message(message.partition, message.offset, None))
             return
         decision, provision = self._evaluator(decoded.event)
-        evaluated = EvaluatedEvent(decoded.event, decoded.schema_id, message.offset, decision, provision,
-                                   body=decoded.body)
+        evaluated = EvaluatedEvent(decoded.event, decoded.schema_id, message.offset, decision, provision, decoded.body)
         self._next.submit(Message(message.partition, message.offset, evaluated))
 
     def poll(self) -> None:
