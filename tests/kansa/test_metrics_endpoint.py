@@ -42,6 +42,8 @@ def test_metrics_count_the_stream_and_pass_promtool(pipeline_config: KansaConfig
                              for org in ("chiba-cia", "izumisano-ssw", "weia")) >= 301, 90, "301 events counted")
         wait_for(lambda: metric(scrape(port), 'kansa_dead_lettered_total{reason="bad_magic"}') >= 1, 30,
                  "the dead letter counted")
+        # Counted when stored, on the writer's thread; the commit follows on the consumer's next loop.
+        wait_for(lambda: metric(scrape(port), "kansa_offset_commits_total") >= 1, 30, "an offset commit counted")
         page = scrape(port)
     finally:
         process.send_signal(signal.SIGTERM)
