@@ -61,18 +61,8 @@ class CheckpointStore:
             self._client.close()
 
     def save(self, detectors: ActorDetectors) -> int:
-        """Write every held partition's state; returns the bytes written."""
-        return self.write(self.snapshots(detectors), detectors.actor_count())
-
-    @staticmethod
-    def snapshots(detectors: ActorDetectors) -> list[tuple[Partition, Snapshot]]:
-        """Copies of every held partition's state: taken on the consumer's thread, written on any."""
-        taken = []
-        for partition in detectors.partitions():
-            snapshot = detectors.snapshot(partition)
-            if snapshot is not None and isinstance(partition, Partition):
-                taken.append((partition, snapshot))
-        return taken
+        """Copy and write every held partition's state at once; returns the bytes written."""
+        return self.write(SlicedSnapshot(detectors).rest(), detectors.actor_count())
 
     def write(self, snapshots: list[tuple[Partition, Snapshot]], actor_count: int) -> int:
         now = datetime.now(UTC)
@@ -139,6 +129,12 @@ class SlicedSnapshot:
             self._copied[partition].setdefault(org, {}).update(self._detectors.copy_actors(partition, org, ids))
             budget -= len(ids)
         return None if self._work else self._finish()
+
+    def rest(self) -> list[tuple[Partition, Snapshot]]:
+        """Copy every slice left now; the whole snapshot."""
+        while (taken := self.step()) is None:
+            pass
+        return taken
 
     def _finish(self) -> list[tuple[Partition, Snapshot]]:
         held = set(self._detectors.partitions())
