@@ -9,23 +9,33 @@ once per commit rather than once per poll keeps the insert's fixed cost off the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
 from consumers.alerts import Alert, AlertFolder, AlertPublisher, to_row
+from consumers.alerts.raising import runbook_for
+from kansa.config import DEFAULT_RUNBOOK_URL
 from kansa.storage.client import TableInserter
 
 
 class AlertSink:
-    def __init__(self, folder: AlertFolder, publisher: AlertPublisher, client: Client) -> None:
+    """`runbooks` is where the deployment publishes docs/runbooks.md: each alert links to its rule's entry."""
+
+    def __init__(self, folder: AlertFolder, publisher: AlertPublisher, client: Client,
+                 runbooks: str = DEFAULT_RUNBOOK_URL) -> None:
         self._folder = folder
         self._publisher = publisher
         self._client = client
+        self._runbooks = runbooks
         self._unstored: list[dict[str, Any]] = []
         self._table: TableInserter | None = None
 
     def add(self, alert: Alert) -> None:
+        # Detectors stay free of deployment settings; the link is set here, once per raised alert.
+        if self._runbooks != DEFAULT_RUNBOOK_URL:
+            alert = replace(alert, runbook_url=runbook_for(alert.rule, self._runbooks))
         self._folder.add(alert)
 
     def publish(self) -> None:

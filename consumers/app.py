@@ -117,7 +117,7 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client,
         AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
         AlertPublisher(producer, config.kafka.alerts_topic, AvroCodec(SchemaRegistry.load(), ALERT),
                        known_orgs=runtime.known_orgs()),
-        client,
+        client, config.runbook_url,
     )
     # A handle of its own: the schedule saves from a thread of its own.
     checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)

@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 Profile = Literal["local", "production"]
+# Where a deployment publishes docs/runbooks.md; every alert links to its rule's entry there.
+DEFAULT_RUNBOOK_URL = "https://kansa.example/docs/runbooks.md"
 
 
 class ConfigError(Exception):
@@ -97,6 +100,7 @@ class KansaConfig:
     metrics_port: int = 9464
     metrics_host: str = "127.0.0.1"
     alertmanager_url: str | None = None
+    runbook_url: str = DEFAULT_RUNBOOK_URL
     subject_key_id: str | None = None
     subject_key: bytes | None = field(default=None, repr=False)
     state_dir: Path = Path(".kansa/state")
@@ -120,6 +124,7 @@ class KansaConfig:
             metrics_port=reader.integer("KANSA_METRICS_PORT", 9464),
             metrics_host=reader.text("KANSA_METRICS_HOST", "127.0.0.1"),
             alertmanager_url=reader.optional("KANSA_ALERTMANAGER_URL"),
+            runbook_url=reader.page_url("KANSA_RUNBOOK_URL", DEFAULT_RUNBOOK_URL),
             subject_key_id=reader.optional("KANSA_SUBJECT_KEY_ID"),
             subject_key=key.encode() if key else None,
             state_dir=Path(reader.text("KANSA_STATE_DIR", ".kansa/state")),
@@ -162,6 +167,14 @@ class _EnvReader:
             return float(value)
         except ValueError:
             raise ConfigError(f"{name}={value!r}: expected a number") from None
+
+    def page_url(self, name: str, default: str) -> str:
+        """An absolute http(s) address of a page, without a #fragment (one is appended per link)."""
+        value = self.text(name, default)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or value.endswith("#"):
+            raise ConfigError(f"{name}={value!r}: expected an http(s) address of a page, without a #fragment")
+        return value
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name, default)

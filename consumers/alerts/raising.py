@@ -8,12 +8,12 @@ from datetime import datetime
 from consumers.alerts.appi import classify, most_sensitive
 from consumers.alerts.fingerprint import alert_fingerprint, episode_id
 from consumers.alerts.model import EVIDENCE_CAP, Alert, Kind, LocalizedText, Sensitivity, Severity, Status
+from kansa.config import DEFAULT_RUNBOOK_URL
 
-RUNBOOK_BASE = "https://kansa.example/runbooks/"
 
-
-def runbook_for(rule: str) -> str:
-    return RUNBOOK_BASE + rule
+def runbook_for(rule: str, runbooks: str = DEFAULT_RUNBOOK_URL) -> str:
+    """The rule's entry in docs/runbooks.md as published at `runbooks` (anchors are the lower-cased rule ids)."""
+    return f"{runbooks}#{rule.lower()}"
 
 
 def new_alert(*, kind: Kind, rule: str, severity: Severity, org: str, actor: str | None, subject: str | None,

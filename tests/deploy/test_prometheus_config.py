@@ -13,6 +13,7 @@ from kansa import metrics
 from tests.conftest import system_binary
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 RULES = PROMETHEUS / "rules" / "kansa-pipeline.rules.yml"
 UNIT_TESTS = sorted((PROMETHEUS / "tests").glob("*.test.yml"))
 
@@ -62,11 +63,16 @@ def test_rules_use_only_metrics_kansa_exports() -> None:
 
 
 def test_rules_route_by_severity() -> None:
-    """Every rule carries a severity Alertmanager routes on and a runbook link."""
+    """Every rule carries a severity Alertmanager routes on and a link to its rule's entry in docs/runbooks.md."""
+    anchors = set(re.findall(r'<a id="([a-z0-9-]+)"></a>', RUNBOOKS.read_text(encoding="utf-8")))
     for rule in _rules():
         labels = rule["labels"]
         annotations = rule["annotations"]
         assert isinstance(labels, dict)
         assert isinstance(annotations, dict)
         assert labels["severity"] in {"page", "warning"}, rule["alert"]
-        assert str(annotations["runbook_url"]).startswith("https://"), rule["alert"]
+        page, _, anchor = str(annotations["runbook_url"]).partition("#")
+        assert page.startswith("https://"), rule["alert"]
+        assert page.endswith("/runbooks.md"), rule["alert"]
+        assert anchor == str(labels["rule"]).lower(), rule["alert"]
+        assert anchor in anchors, rule["alert"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,20 @@ def test_production_profile_uses_kafka_defaults_and_variables_still_win() -> Non
     tuned = KansaConfig.from_env({"KANSA_PROFILE": "production", "KANSA_KAFKA_SESSION_TIMEOUT_MS": "10000"})
     assert tuned.kafka.session_timeout_ms == 10000
     assert tuned.kafka.heartbeat_interval_ms == 3000
+
+
+def test_runbook_address_is_a_page_to_link_into() -> None:
+    """KANSA_RUNBOOK_URL is taken as given when it is an http(s) page address."""
+    url = "https://wiki.example.org/security/kansa/runbooks.md"
+    assert KansaConfig.from_env({"KANSA_RUNBOOK_URL": url}).runbook_url == url
+
+
+@pytest.mark.parametrize("value", ["wiki/runbooks.md", "ftp://example.org/runbooks.md", "https:///runbooks.md",
+                                   "https://example.org/runbooks.md#kp001", "https://example.org/runbooks.md#"])
+def test_runbook_address_that_cannot_take_an_anchor_is_refused(value: str) -> None:
+    """A relative, non-http(s), hostless or #fragment address names KANSA_RUNBOOK_URL and the value."""
+    with pytest.raises(ConfigError, match=re.escape(f"KANSA_RUNBOOK_URL={value!r}")):
+        KansaConfig.from_env({"KANSA_RUNBOOK_URL": value})
 
 
 def test_unknown_profile_is_refused() -> None:

@@ -68,3 +68,17 @@ def test_alerts_whose_store_failed_are_stored_by_the_next_flush(
     sink.add(violation(org="chiba-cia", actor="staff-2"))
     sink.flush()
     assert sorted(row[0] for row in store.query("SELECT actor FROM alerts").result_rows) == ["staff-1", "staff-2"]
+
+
+def test_alerts_link_to_their_rules_entry_in_the_configured_runbooks(
+        broker: LocalBroker, alerts_topic: str, producer: KafkaProducer, codec: AvroCodec, store: Client) -> None:
+    """With a runbook address set, the published and the stored alert link to address#rule-id."""
+    migrate(store)
+    runbooks = "https://wiki.example.org/kansa/runbooks.md"
+    sink = AlertSink(AlertFolder(timedelta(minutes=15)), AlertPublisher(producer, alerts_topic, codec), store,
+                     runbooks)
+    sink.add(violation(org="weia"))
+    sink.flush()
+    published = codec.decode(_read_all(broker, alerts_topic, expected=1)[0].value)  # type: ignore[attr-defined]
+    assert published["runbook_url"] == runbooks + "#kp012"
+    assert scalar(store, "SELECT runbook_url FROM alerts") == runbooks + "#kp012"
