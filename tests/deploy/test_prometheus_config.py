@@ -11,9 +11,9 @@ import yaml
 
 from kansa import metrics
 from tests.conftest import system_binary
+from tests.consumers.alerts.alert_support import runbook_anchors
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
-RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 RULES = PROMETHEUS / "rules" / "kansa-pipeline.rules.yml"
 UNIT_TESTS = sorted((PROMETHEUS / "tests").glob("*.test.yml"))
 
@@ -64,7 +64,7 @@ def test_rules_use_only_metrics_kansa_exports() -> None:
 
 def test_rules_route_by_severity() -> None:
     """Every rule carries a severity Alertmanager routes on and a link to its rule's entry in docs/runbooks.md."""
-    anchors = set(re.findall(r'<a id="([a-z0-9-]+)"></a>', RUNBOOKS.read_text(encoding="utf-8")))
+    anchors = runbook_anchors()
     for rule in _rules():
         labels = rule["labels"]
         annotations = rule["annotations"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -20,6 +21,7 @@ from consumers.alerts import Alert, AlertDelivery, Kind, LocalizedText, Sensitiv
 from kansa.localstack.broker import LocalBroker
 
 PRODUCTION_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "alertmanager" / "alertmanager.yml"
+RUNBOOKS = Path(__file__).resolve().parents[3] / "docs" / "runbooks.md"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
@@ -125,3 +127,8 @@ def running(delivery: AlertDelivery, consumer: KafkaConsumer, join_timeout: floa
         stop.set()
         thread.join(timeout=10)
         consumer.close()
+
+
+def runbook_anchors() -> set[str]:
+    """The entries of docs/runbooks.md: its explicit `<a id="…"></a>` anchors."""
+    return set(re.findall(r'<a id="([a-z0-9-]+)"></a>', RUNBOOKS.read_text(encoding="utf-8")))

@@ -7,14 +7,9 @@ from pathlib import Path
 
 from consumers.alerts.raising import runbook_for
 from consumers.detectors.explain import RULES as DETECTOR_RULES
-from tests.consumers.alerts.alert_support import violation
+from tests.consumers.alerts.alert_support import runbook_anchors, violation
 
 REPO = Path(__file__).resolve().parents[3]
-RUNBOOKS = REPO / "docs" / "runbooks.md"
-
-
-def runbook_anchors() -> set[str]:
-    return set(re.findall(r'<a id="([a-z0-9-]+)"></a>', RUNBOOKS.read_text(encoding="utf-8")))
 
 
 def rule_ids_in_code() -> set[str]:
