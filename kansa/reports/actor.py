@@ -26,7 +26,7 @@ ORDER BY occurred_at, event_id
 _ALERTS = """
 SELECT raised_at, status, rule, severity, count, subjects_affected, summary_en, summary_ja, window_start,
        window_end, alert_id
-FROM alerts FINAL
+FROM alerts_current FINAL
 WHERE org = {org:String} AND actor = {actor:String} AND {period}
 ORDER BY raised_at, alert_id
 """

@@ -23,7 +23,7 @@ ORDER BY org, count() DESC, rule_id, severity
 """
 _ALERTS = """
 SELECT org, rule, severity, count(), countIf(status = 'firing'), countIf(notEmpty(appi_cases))
-FROM alerts FINAL
+FROM alerts_current FINAL
 WHERE {orgs} AND {period}
 GROUP BY org, rule, severity
 ORDER BY org, count() DESC, rule

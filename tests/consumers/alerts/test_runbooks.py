@@ -1,4 +1,4 @@
-"""Every rule an alert can carry has an entry in docs/runbooks.md, and alerts link to it."""
+"""Every rule an alert can carry has an entry in docs/runbooks.md, alerts link to it, and its queries run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 
 from consumers.alerts.raising import runbook_for
 from consumers.detectors.explain import RULES as DETECTOR_RULES
-from tests.consumers.alerts.alert_support import runbook_anchors, violation
+from kansa.config import KansaConfig
+from kansa.storage.client import connect
+from kansa.storage.migrate import migrate
+from tests.consumers.alerts.alert_support import RUNBOOKS, runbook_anchors, violation
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -35,3 +38,13 @@ def test_alerts_link_to_the_lower_cased_rule_anchor() -> None:
     assert alert.runbook_url == runbook_for("KD-SNOOPING")
     assert alert.runbook_url.endswith("/docs/runbooks.md#kd-snooping")
     assert "kd-snooping" in runbook_anchors()
+
+
+def test_every_runbook_query_runs_against_the_migrated_store(pipeline_config: KansaConfig) -> None:
+    """Each SQL block of docs/runbooks.md, placeholders filled, runs on a database with every migration."""
+    client = connect(pipeline_config.storage)
+    migrate(client)
+    blocks = re.findall(r"```sql\n(.*?)```", RUNBOOKS.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 20
+    for block in blocks:
+        client.query(re.sub(r"<(\w+)>", r"\1", block))

@@ -156,6 +156,21 @@ def test_violations_summary_counts_rule_hits_per_org_and_rule(store: Client) -> 
     assert {r[0] for r in only.sections[0].rows} <= {"weia"}
 
 
+def test_violations_summary_counts_each_alert_once_by_its_newest_revision(store: Client) -> None:
+    """An alert with a later resolved revision counts once, and not as open."""
+    day = "raised_at >= '2026-11-16' AND raised_at < '2026-11-17'"
+    store.command(f"INSERT INTO alerts SELECT * REPLACE (revision + 1 AS revision, 'resolved' AS status, "
+                  f"updated_at AS resolved_at) FROM alerts "
+                  f"WHERE {day} AND rule != 'KP009' AND cityHash64(alert_id) % 2 = 0")
+    alerts, revisions, resolved = store.query(
+        f"SELECT uniqExact(alert_id), count(), countIf(status = 'resolved') FROM alerts FINAL "
+        f"WHERE {day}").result_rows[0]
+    assert revisions > alerts > resolved > 0
+    rows = violations_report(store, DAY).sections[1].rows
+    assert sum(r[3] for r in rows) == alerts
+    assert sum(r[4] for r in rows) == alerts - resolved
+
+
 def test_report_commands_render_every_format(store: Client, chdb_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """actor and violations run from the command line in table, csv, json and html."""
