@@ -122,8 +122,10 @@ def _never_held(node: Node, languages: tuple[str, ...], categories: dict[str, Ca
     for nid, entry in node.items().items():
         if nid in categories:
             raise entry.error(f"{nid!r} is declared as a held category too")
-        fields = entry.mapping(_ENTRY, ("note",))
-        out[nid] = NeverHeld(id=nid, label=_label(fields["label"], languages), clause=fields["clause"].text())
+        fields = entry.mapping((*_ENTRY, "sensitivity"), ("note",))
+        out[nid] = NeverHeld(id=nid, label=_label(fields["label"], languages),
+                             sensitivity=cast(Sensitivity, fields["sensitivity"].choice(SENSITIVITIES)),
+                             clause=fields["clause"].text())
     return out
 
 

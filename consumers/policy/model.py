@@ -85,6 +85,8 @@ class LegalException:
 class NeverHeld:
     id: str
     label: Label
+    # What a leak of it would be under APPI Rules 7 (card numbers: 財産的被害), though it should not exist.
+    sensitivity: Sensitivity
     clause: str
 
 

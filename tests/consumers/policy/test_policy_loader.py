@@ -141,3 +141,12 @@ def test_load_policies_empty_dir(tmp_path: Path) -> None:
     """A directory without policy files is an error, not an empty policy set that allows nothing."""
     with pytest.raises(PolicyError, match="no policy files"):
         load_policies(str(tmp_path))
+
+
+def test_never_held_needs_a_sensitivity(tmp_path: Path) -> None:
+    """A never-held category without `sensitivity` is refused at that entry: its alert needs the APPI case."""
+    label = "    label: {ja: カードセキュリティコード, en: Card security code}\n"
+    path, _ = write(tmp_path, label + "    sensitivity: financial\n", label)
+    error = refused(path)
+    assert error.key_path == "never_held.card_security_code"
+    assert "missing required key 'sensitivity'" in error.problem

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from consumers.policy import Decision, PolicyEngine, SubjectRequestBook
+from consumers.alerts import AppiCase, Sensitivity
+from consumers.messages import EvaluatedEvent
+from consumers.policy import Decision, PolicyEngine, PolicySet, SubjectRequestBook
+from consumers.violation_alerts import PolicyViolationAlerts
 
 ORGS = ("chiba-cia", "weia", "izumisano-ssw")
 ACCESS_CONTROL = {"chiba-cia": "002 第8条1", "weia": "004 Ⅱ", "izumisano-ssw": "000 Điều 5"}
@@ -183,6 +186,19 @@ def test_kp007_never_held_card_number(engine: PolicyEngine, book: SubjectRequest
                        data_categories=["payment_token", "card_number_full"])
     decision = engine.evaluate(event, book)
     assert [(h.rule_id, h.clause, h.severity) for h in decision.hits] == [("KP007", "002 第7条1", "page")]
+
+
+def test_kp007_alert_carries_the_financial_appi_case(
+    policies: PolicySet, engine: PolicyEngine, book: SubjectRequestBook, make_event: Any
+) -> None:
+    """A card number is never held, yet its alert is `financial` and a 財産的被害 case with report deadlines."""
+    event = make_event("chiba-cia", actor=actor("svc_payment_gateway", "service"), purpose="payment_settlement",
+                       data_categories=["card_number_full"])
+    item = EvaluatedEvent(event, 1, 0, engine.evaluate(event, book))
+    [alert] = PolicyViolationAlerts(lambda: policies).observe(item)
+    assert (alert.rule, alert.sensitivity) == ("KP007", Sensitivity.FINANCIAL)
+    assert alert.appi is not None
+    assert alert.appi.cases == (AppiCase.FINANCIAL_DAMAGE,)
 
 
 @pytest.mark.parametrize(("org", "changes", "clause"), [
