@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from consumers.policy import (
@@ -19,6 +20,7 @@ from consumers.policy import (
     PolicySet,
     ProvisionRecord,
     SubjectRequestBook,
+    is_business_hours,
     load_policies,
     provision_record,
 )
@@ -42,6 +44,7 @@ class PolicyRuntime:
         self._stamp = self._files_stamp()
         self._checked = clock()
         self._reload_requested = threading.Event()
+        record_open_orgs(self.policies, datetime.now(UTC))
 
     def evaluate(self, event: AccessEvent) -> Evaluation:
         decision = self._engine.evaluate(event, self.book)
@@ -78,6 +81,7 @@ class PolicyRuntime:
             self._reload_requested.clear()
             self._stamp = stamp
             self.reload()
+        record_open_orgs(self.policies, datetime.now(UTC))
         return applied
 
     def reload(self) -> bool:
@@ -88,6 +92,8 @@ class PolicyRuntime:
             metrics.POLICY_RELOADS.labels("error").inc()
             log.error("policy reload refused, keeping the policies in force: %s", exc)
             return False
+        for dropped in set(self.policies.by_org) - set(policies.by_org):
+            metrics.ORG_OPEN.remove(dropped)
         self.policies = policies
         self._engine = PolicyEngine(policies)
         metrics.POLICY_RELOADS.labels("ok").inc()
@@ -99,3 +105,9 @@ class PolicyRuntime:
             return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self._dir.glob("*.yaml")))
         except OSError:
             return ()
+
+
+def record_open_orgs(policies: PolicySet, now: datetime) -> None:
+    """Which organisations are inside their declared business hours: KM-ORG-SILENT expects events only then."""
+    for org, compiled in policies.by_org.items():
+        metrics.ORG_OPEN.labels(org).set(1 if is_business_hours(compiled, now) else 0)

@@ -61,6 +61,10 @@ LAST_EVENT_TIMESTAMP = Gauge(
     "kansa_last_event_timestamp_seconds", "occurred_at of the newest event stored, per org (unix seconds).",
     ["org"], registry=REGISTRY,
 )
+ORG_OPEN = Gauge(
+    "kansa_org_open", "1 inside the organisation's business hours as its policy declares them, else 0.",
+    ["org"], registry=REGISTRY,
+)
 DETECTOR_STATE_ACTORS = Gauge(
     "kansa_detector_state_actors", "Actors held in streaming detector state.", registry=REGISTRY,
 )

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from consumers.policy_runtime import PolicyRuntime
+from consumers.policy import load_policies
+from consumers.policy_runtime import PolicyRuntime, record_open_orgs
+from kansa import metrics
 from schemas.records import AccessEvent, SubjectRequest
 from tests.conftest import POLICY_DIR
 from tests.eventdata import sample_events
@@ -23,6 +25,10 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def open_flag(org: str) -> float | None:
+    return metrics.REGISTRY.get_sample_value("kansa_org_open", {"org": org})
 
 
 def counselling_event() -> AccessEvent:
@@ -99,3 +105,24 @@ def test_subject_requests_apply_at_refresh_once(policy_dir: Path) -> None:
     assert runtime.evaluate(event)[0].verdict == "violation"
     runtime.offer_request(request)
     assert runtime.refresh() == []
+
+
+def test_open_orgs_follow_each_policys_business_hours() -> None:
+    """Monday 10:00 in Tokyo weia is open and chiba-cia (Tuesday to Sunday) closed; at 03:00 nobody is."""
+    policies = load_policies(str(POLICY_DIR))
+    record_open_orgs(policies, datetime(2026, 11, 16, 1, 0, tzinfo=UTC))
+    assert (open_flag("weia"), open_flag("izumisano-ssw"), open_flag("chiba-cia")) == (1, 1, 0)
+    record_open_orgs(policies, datetime(2026, 11, 16, 18, 0, tzinfo=UTC))
+    assert (open_flag("weia"), open_flag("izumisano-ssw"), open_flag("chiba-cia")) == (0, 0, 0)
+
+
+def test_an_org_whose_policy_is_removed_loses_its_open_flag(policy_dir: Path) -> None:
+    """After a reload without izumisano-ssw's file, the gauge no longer has its series (KM-ORG-SILENT ignores it)."""
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=1.0, clock=clock)
+    assert open_flag("izumisano-ssw") is not None
+    (policy_dir / "izumisano-ssw.yaml").unlink()
+    clock.now = 5
+    runtime.refresh()
+    assert open_flag("izumisano-ssw") is None
+    assert open_flag("weia") is not None
