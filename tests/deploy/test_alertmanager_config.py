@@ -14,7 +14,7 @@ import yaml
 
 from consumers.alerts import AlertmanagerClient
 from tests.conftest import system_binary
-from tests.consumers.alerts.alert_support import local_config
+from tests.consumers.alerts.alert_support import WebhookReceiver, local_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
 ORGS = ("izumisano-ssw", "chiba-cia", "weia")
@@ -38,13 +38,16 @@ def test_config_passes_amtool_check_config() -> None:
 
 
 def test_secrets_come_from_files() -> None:
-    """The pager and chat receivers read their keys from files; no secret is written in the config."""
+    """The pager, chat and heartbeat receivers read their keys from files; no secret is written in the config."""
     receivers = {r["name"]: r for r in yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["receivers"]}
     assert receivers["pager"]["pagerduty_configs"][0]["routing_key_file"].startswith("/etc/alertmanager/secrets/")
     assert receivers["chat"]["slack_configs"][0]["api_url_file"].startswith("/etc/alertmanager/secrets/")
+    heartbeat = receivers["heartbeat"]["webhook_configs"][0]["http_config"]["authorization"]
+    assert heartbeat["credentials_file"].startswith("/etc/alertmanager/secrets/")
     text = CONFIG.read_text(encoding="utf-8")
     assert "routing_key:" not in text
     assert "api_url:" not in text
+    assert "credentials:" not in text
 
 
 @pytest.mark.parametrize("org", ORGS)
@@ -67,6 +70,34 @@ def test_policy_info_notifies_nobody_and_pipeline_page_pages() -> None:
     """An info-level KP rule hit reaches no receiver; a pipeline page from Prometheus reaches the pager."""
     assert routes_test("alertname=KansaPolicyViolation", "severity=info", "org=weia", "rule=KP003") == {"null"}
     assert "pager" in routes_test("alertname=KansaConsumerDown", "severity=page", "rule=KM-CONSUMER-DOWN")
+
+
+def test_watchdog_heartbeat_reaches_only_the_dead_mans_switch() -> None:
+    """The always-firing watchdog goes to the heartbeat receiver alone: no chat message, no page, every minute."""
+    assert routes_test("alertname=KansaWatchdog", "severity=heartbeat", "rule=KM-WATCHDOG") == {"heartbeat"}
+    route = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["route"]
+    [heartbeat] = [r for r in route["routes"] if r["receiver"] == "heartbeat"]
+    assert heartbeat["repeat_interval"] == "1m"
+    assert not heartbeat.get("continue", False)
+
+
+def test_watchdog_reaches_the_heartbeat_webhook_of_a_running_alertmanager(
+        alertmanager: Callable[[str], Any]) -> None:
+    """A real Alertmanager on the production routes sends the watchdog to /heartbeat and to no person."""
+    receiver = WebhookReceiver()
+    try:
+        am = alertmanager(local_config(receiver.url))
+        now = datetime.now(UTC)
+        AlertmanagerClient(am.url).post_alerts([{
+            "labels": {"alertname": "KansaWatchdog", "severity": "heartbeat", "rule": "KM-WATCHDOG"},
+            "annotations": {"summary": "the alerting path is working"},
+            "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat(),
+        }])
+        assert receiver.wait_until(lambda: bool(receiver.firing("/heartbeat")), 10)
+        time.sleep(1.5)  # a group interval: a chat or pager notification would have come by now
+        assert [path for path, _ in receiver.notifications] == ["/heartbeat"]
+    finally:
+        receiver.close()
 
 
 def _postable(severity: str, rule: str, actor: str, org: str = "chiba-cia") -> dict[str, Any]:

@@ -64,13 +64,14 @@ def test_rules_use_only_metrics_kansa_exports() -> None:
 
 def test_rules_route_by_severity() -> None:
     """Every rule carries a severity Alertmanager routes on and a link to its rule's entry in docs/runbooks.md."""
+    assert [r["alert"] for r in _rules() if r["labels"]["severity"] == "heartbeat"] == ["KansaWatchdog"]
     anchors = runbook_anchors()
     for rule in _rules():
         labels = rule["labels"]
         annotations = rule["annotations"]
         assert isinstance(labels, dict)
         assert isinstance(annotations, dict)
-        assert labels["severity"] in {"page", "warning"}, rule["alert"]
+        assert labels["severity"] in {"page", "warning", "heartbeat"}, rule["alert"]
         page, _, anchor = str(annotations["runbook_url"]).partition("#")
         assert page.startswith("https://"), rule["alert"]
         assert page.endswith("/runbooks.md"), rule["alert"]

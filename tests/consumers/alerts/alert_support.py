@@ -79,6 +79,7 @@ def local_config(webhook_url: str) -> str:
     receivers["pager"].update(name="pager", webhook_configs=[{"url": webhook_url + "/pager", "send_resolved": False}])
     receivers["chat"].clear()
     receivers["chat"].update(name="chat", webhook_configs=[{"url": webhook_url + "/chat", "send_resolved": True}])
+    receivers["heartbeat"]["webhook_configs"] = [{"url": webhook_url + "/heartbeat", "send_resolved": False}]
     for route in [config["route"], *config["route"]["routes"]]:
         route.update(group_wait="100ms", group_interval="1s", repeat_interval="1h")
     return yaml.safe_dump(config, allow_unicode=True)
