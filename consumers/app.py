@@ -17,7 +17,7 @@ from consumers.alert_sink import AlertSink
 from consumers.alerts import AlertDelivery, AlertFolder, AlertmanagerClient, AlertPublisher
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
 from consumers.dead_letters import KafkaDeadLetterSink
-from consumers.detectors import ActorDetectors, load_thresholds
+from consumers.detectors import ActorDetectors
 from consumers.detectors.checkpoint_store import CheckpointSchedule, CheckpointStore
 from consumers.detectors.popular_subject import PopularSubjectDetector, SqlDetectorThread
 from consumers.messages import Batch, Partition, RawRecord, Step, StoredEvent
@@ -121,8 +121,7 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client,
     )
     # A handle of its own: the schedule saves from a thread of its own.
     checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)
-    behaviour = ActorDetectors(lambda: runtime.policies, load_thresholds(config.pipeline.detector_thresholds),
-                               restore=checkpoints.load)
+    behaviour = ActorDetectors(lambda: runtime.policies, lambda: runtime.thresholds, restore=checkpoints.load)
     schedule = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
                                   config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
     return Detection([PolicyViolationAlerts(lambda: runtime.policies)], behaviour, alerts, schedule)
@@ -130,7 +129,8 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client,
 
 def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     """Run until `stop` is set; on return everything consumed is written and committed."""
-    runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds)
+    runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds,
+                            thresholds_file=config.pipeline.detector_thresholds)
     if threading.current_thread() is threading.main_thread():
         runtime.install_sighup()
     client = connect(config.storage)
@@ -144,8 +144,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     detection = build_detection(config, runtime, client, producer)
     alerts, behaviour, saver = detection.alerts, detection.behaviour, detection.checkpoints
     subject_detector = SqlDetectorThread(
-        PopularSubjectDetector(connect(config.storage), lambda: runtime.policies,
-                               load_thresholds(config.pipeline.detector_thresholds)),
+        PopularSubjectDetector(connect(config.storage), lambda: runtime.policies, lambda: runtime.thresholds),
         config.pipeline.sql_detector_seconds)
     pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, detection.detectors, alerts,
                               [behaviour], policies=lambda: runtime.policies)

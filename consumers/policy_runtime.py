@@ -1,6 +1,6 @@
-"""The consumer's live policy state: compiled policies (reloaded on SIGHUP or file change) and
-the subject-request book. Changes are applied between polls, under the processing lock, so a
-reload never lands half-way through an event."""
+"""The consumer's live policy state: compiled policies and detector thresholds (reloaded together
+on SIGHUP or file change) and the subject-request book. Changes are applied between polls, under
+the processing lock, so a reload never lands half-way through an event."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from consumers.detectors.thresholds import DetectorThresholds, ThresholdsError, load_thresholds
 from consumers.policy import (
     Decision,
     PolicyEngine,
@@ -33,11 +34,14 @@ Evaluation = tuple[Decision, ProvisionRecord | None]
 
 
 class PolicyRuntime:
-    def __init__(self, policy_dir: Path, watch_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, policy_dir: Path, watch_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 thresholds_file: Path | None = None) -> None:
         self._dir = policy_dir
+        self._thresholds_file = thresholds_file
         self._watch_seconds = watch_seconds
         self._clock = clock
         self.policies: PolicySet = load_policies(str(policy_dir))
+        self.thresholds: DetectorThresholds = load_thresholds(thresholds_file)
         self._engine = PolicyEngine(self.policies)
         self.book = SubjectRequestBook()
         self._incoming: queue.SimpleQueue[SubjectRequest] = queue.SimpleQueue()
@@ -85,26 +89,33 @@ class PolicyRuntime:
         return applied
 
     def reload(self) -> bool:
-        """Swap in freshly loaded policies; a bad file keeps the old ones running and says why."""
+        """Swap in freshly loaded policies and thresholds; a bad file keeps both in force and says why."""
         try:
             policies = load_policies(str(self._dir))
-        except PolicyError as exc:
+            thresholds = load_thresholds(self._thresholds_file)
+        except (PolicyError, ThresholdsError, OSError) as exc:
             metrics.POLICY_RELOADS.labels("error").inc()
-            log.error("policy reload refused, keeping the policies in force: %s", exc)
+            log.error("policy reload refused, keeping the policies and thresholds in force: %s", exc)
             return False
         for dropped in set(self.policies.by_org) - set(policies.by_org):
             metrics.ORG_OPEN.remove(dropped)
         self.policies = policies
+        self.thresholds = thresholds
         self._engine = PolicyEngine(policies)
         metrics.POLICY_RELOADS.labels("ok").inc()
         log.info("policies reloaded: %s", ", ".join(sorted(policies.by_org)))
         return True
 
     def _files_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        try:
-            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self._dir.glob("*.yaml")))
-        except OSError:
-            return ()
+        files = [*self._dir.glob("*.yaml"), *([self._thresholds_file] if self._thresholds_file else [])]
+        stamps = []
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:  # a file being replaced, or a thresholds file not (yet) there
+                continue
+            stamps.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(stamps))
 
 
 def record_open_orgs(policies: PolicySet, now: datetime) -> None:

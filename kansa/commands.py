@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from kansa.cli import OperationFailed, UsageError, print_json, stop_on_signals
-from kansa.config import KansaConfig
+from kansa.config import ConfigError, KansaConfig
 from kansa.reports.output import FORMATS
 
 
@@ -94,6 +94,8 @@ def cmd_migrate(args: argparse.Namespace, config: KansaConfig) -> int:
 
 def cmd_consume(args: argparse.Namespace, config: KansaConfig) -> int:
     from consumers.app import run_consumer
+    from consumers.detectors import ThresholdsError
+    from consumers.policy import PolicyError
     from kansa.metrics_server import serve_metrics
 
     stop = stop_on_signals()
@@ -104,7 +106,11 @@ def cmd_consume(args: argparse.Namespace, config: KansaConfig) -> int:
 
         threading.Timer(args.max_seconds, stop.set).start()
     serve_metrics(config)
-    run_consumer(config, stop)
+    try:
+        run_consumer(config, stop)
+    except (PolicyError, ThresholdsError) as exc:
+        # Only at start: a bad edit while running is refused and the files in force stay.
+        raise ConfigError(f"cannot start the consumer: {exc}") from None
     return 0
 
 

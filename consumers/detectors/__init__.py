@@ -5,6 +5,6 @@ are the adapters that talk to ClickHouse.
 """
 
 from consumers.detectors.actors import ActorDetectors
-from consumers.detectors.thresholds import DetectorThresholds, Thresholds, load_thresholds
+from consumers.detectors.thresholds import DetectorThresholds, Thresholds, ThresholdsError, load_thresholds
 
-__all__ = ["ActorDetectors", "DetectorThresholds", "Thresholds", "load_thresholds"]
+__all__ = ["ActorDetectors", "DetectorThresholds", "Thresholds", "ThresholdsError", "load_thresholds"]

@@ -82,7 +82,7 @@ class PartitionState:
 class ActorDetectors:
     """Not thread-safe: called from the consumer loop (and its rebalance hook, under the processing lock)."""
 
-    def __init__(self, policies: Callable[[], PolicySet], thresholds: DetectorThresholds,
+    def __init__(self, policies: Callable[[], PolicySet], thresholds: Callable[[], DetectorThresholds],
                  restore: Callable[[Hashable], Snapshot | None] = lambda partition: None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._policies = policies
@@ -177,7 +177,7 @@ class ActorDetectors:
         org = event["org"]
         actor = event["actor"]
         aid = actor["id"]
-        th = self._thresholds.for_org(org)
+        th = self._thresholds().for_org(org)
         by_actor = part.actors.get(org)
         if by_actor is None:
             by_actor = part.actors[org] = {}

@@ -51,7 +51,7 @@ SETTINGS join_use_nulls = 0
 class PopularSubjectDetector:
     """One pass over every organisation with a policy; returns alerts never returned before by this process."""
 
-    def __init__(self, client: Client, policies: Callable[[], PolicySet], thresholds: DetectorThresholds,
+    def __init__(self, client: Client, policies: Callable[[], PolicySet], thresholds: Callable[[], DetectorThresholds],
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._client = client
         self._policies = policies
@@ -63,7 +63,7 @@ class PopularSubjectDetector:
         found: list[Alert] = []
         policies = self._policies()
         for org in policies:
-            th = self._thresholds.for_org(org)
+            th = self._thresholds().for_org(org)
             newest, oldest, stored = self._client.query(_BOUNDS, parameters={"org": org}).result_rows[0]
             newest, oldest = _aware(newest), _aware(oldest)
             if not stored:

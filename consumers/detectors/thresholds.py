@@ -9,6 +9,10 @@ from typing import Any
 import yaml
 
 
+class ThresholdsError(ValueError):
+    """config/detectors.yaml was refused; the message names the file and the key."""
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """One organisation's thresholds. Windows and ages are event-time seconds; "recent" counts are over a
@@ -75,16 +79,17 @@ def _apply(base: Thresholds, values: Any, where: str) -> Thresholds:
     if values is None:
         return base
     if not isinstance(values, dict):
-        raise ValueError(f"{where}: expected a mapping of threshold names to numbers")
+        raise ThresholdsError(f"{where}: expected a mapping of threshold names to numbers")
     unknown = sorted(set(values) - _NAMES)
     if unknown:
-        raise ValueError(f"{where}: unknown threshold(s) {', '.join(unknown)}")
+        raise ThresholdsError(f"{where}: unknown threshold(s) {', '.join(unknown)}")
     typed: dict[str, Any] = {}
     for name, value in values.items():
         kind = type(getattr(base, name))
         wrong_kind = kind is int and not isinstance(value, int)
         if isinstance(value, bool) or not isinstance(value, int | float) or wrong_kind:
-            raise ValueError(f"{where}.{name}: expected a {kind.__name__}, got {value!r}")
+            expected = "an integer" if kind is int else "a number"
+            raise ThresholdsError(f"{where}.{name}: expected {expected}, got {value!r}")
         typed[name] = kind(value)
     return replace(base, **typed)
 
@@ -93,11 +98,14 @@ def load_thresholds(path: Path | None) -> DetectorThresholds:
     """Defaults, then `defaults:` from the file, then `orgs: {org: {...}}`; a missing file means defaults."""
     if path is None or not path.exists():
         return DetectorThresholds(Thresholds(), {})
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ThresholdsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or set(document) - {"defaults", "orgs"}:
-        raise ValueError(f"{path}: expected top-level keys 'defaults' and 'orgs' only")
+        raise ThresholdsError(f"{path}: expected top-level keys 'defaults' and 'orgs' only")
     default = _apply(Thresholds(), document.get("defaults"), f"{path}:defaults")
     orgs = document.get("orgs") or {}
     if not isinstance(orgs, dict):
-        raise ValueError(f"{path}:orgs: expected a mapping of org ids")
+        raise ThresholdsError(f"{path}:orgs: expected a mapping of org ids")
     return DetectorThresholds(default, {str(org): _apply(default, v, f"{path}:orgs.{org}") for org, v in orgs.items()})

@@ -30,7 +30,8 @@ WARMUP_EVENTS = 2_000
 
 def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client) -> dict[str, Any]:
     """Push `records` through the chain; returns what was stored and how long it took."""
-    runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds)
+    runtime = PolicyRuntime(config.pipeline.policy_dir, config.pipeline.policy_watch_seconds,
+                            thresholds_file=config.pipeline.detector_thresholds)
     producer = NullProducer()
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
     wiring = build_detection(config, runtime, client, producer)

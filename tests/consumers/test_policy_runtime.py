@@ -126,3 +126,33 @@ def test_an_org_whose_policy_is_removed_loses_its_open_flag(policy_dir: Path) ->
     runtime.refresh()
     assert open_flag("izumisano-ssw") is None
     assert open_flag("weia") is not None
+
+
+def test_edited_detector_thresholds_take_effect_at_the_next_reload(policy_dir: Path, tmp_path: Path) -> None:
+    """A changed config/detectors.yaml is picked up like a policy file: no consumer restart."""
+    thresholds = tmp_path / "detectors.yaml"
+    thresholds.write_text("orgs:\n  weia:\n    popular_actors: 6\n", encoding="utf-8")
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=1.0, clock=clock, thresholds_file=thresholds)
+    assert runtime.thresholds.for_org("weia").popular_actors == 6
+    thresholds.write_text("orgs:\n  weia:\n    popular_actors: 4\n", encoding="utf-8")
+    clock.now = 5
+    runtime.refresh()
+    assert runtime.thresholds.for_org("weia").popular_actors == 4
+
+
+def test_a_broken_thresholds_file_keeps_policies_and_thresholds_in_force(
+        policy_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A bad thresholds edit alongside a good policy edit: neither is applied, and the log names the file."""
+    thresholds = tmp_path / "detectors.yaml"
+    thresholds.write_text("orgs:\n  weia:\n    popular_actors: 6\n", encoding="utf-8")
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=1.0, clock=clock, thresholds_file=thresholds)
+    rename_purpose(policy_dir)
+    thresholds.write_text("orgs:\n  weia:\n    popular_actor: 4\n", encoding="utf-8")
+    clock.now = 5
+    runtime.refresh()
+    assert runtime.thresholds.for_org("weia").popular_actors == 6
+    assert runtime.evaluate(counselling_event())[0].verdict == "allow"
+    assert "detectors.yaml" in caplog.text
+    assert "popular_actor" in caplog.text

@@ -18,6 +18,7 @@ from kansa.storage.migrate import available_migrations
 from schemas.codec import AvroCodec
 from schemas.registry import ACCESS_EVENT, SchemaRegistry
 from schemas.validation import access_event_from_json
+from tests.conftest import POLICY_DIR
 from tests.eventdata import sample_paths
 
 KANSA = Path(sys.executable).parent / "kansa"
@@ -188,3 +189,27 @@ def test_migrate_fresh_store_then_idempotent_and_sql_read_only(tmp_path: Path) -
     write = kansa(["sql", "CREATE TABLE sneaky (x UInt8) ENGINE = Memory"], store, tmp_path)
     assert write.returncode != 0
     assert "READONLY" in write.stderr
+
+
+@pytest.mark.parametrize(("variable", "broken", "expected"), [
+    ("KANSA_PIPELINE_DETECTOR_THRESHOLDS", "detectors.yaml", "unknown threshold(s) popular_actor"),
+    ("KANSA_PIPELINE_POLICY_DIR", "policies", "unknown key 'bogus'"),
+])
+def test_consume_with_a_bad_thresholds_or_policy_file_exits_2_naming_it(
+        tmp_path: Path, variable: str, broken: str, expected: str) -> None:
+    """A consumer refuses to start on a bad config/detectors.yaml or policy: one line naming file and key, exit 2."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    for source in POLICY_DIR.glob("*.yaml"):
+        (policies / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "detectors.yaml").write_text("defaults:\n  popular_actor: 3\n", encoding="utf-8")
+    with (policies / "weia.yaml").open("a", encoding="utf-8") as weia:
+        weia.write("bogus: 1\n")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KANSA_")}
+    environment.update({variable: str(tmp_path / broken), "KANSA_METRICS_PORT": "0"})
+    result = subprocess.run([sys.executable, "-m", "kansa", "consume", "--max-seconds", "5"], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kansa: cannot start the consumer: {tmp_path / broken}")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr

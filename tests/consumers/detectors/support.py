@@ -35,7 +35,8 @@ def event(at: datetime, *, actor: str = "weia/staff-0001", role: str = "recruite
 
 
 def detectors(**overrides: Any) -> ActorDetectors:
-    return ActorDetectors(lambda: POLICIES, DetectorThresholds(Thresholds(**overrides), {}), clock=lambda: NOW)
+    thresholds = DetectorThresholds(Thresholds(**overrides), {})
+    return ActorDetectors(lambda: POLICIES, lambda: thresholds, clock=lambda: NOW)
 
 
 def feed(detector: ActorDetectors, events: Sequence[AccessEvent], partition: int = 0) -> list[Alert]:

@@ -29,7 +29,7 @@ def opened_by(subject: str, actors: range, start: timedelta) -> list[AccessEvent
 
 
 def detector(client: Client) -> PopularSubjectDetector:
-    return PopularSubjectDetector(client, lambda: POLICIES, THRESHOLDS, clock=lambda: NOW)
+    return PopularSubjectDetector(client, lambda: POLICIES, lambda: THRESHOLDS, clock=lambda: NOW)
 
 
 def test_one_subject_opened_by_many_new_readers_is_reported_once(store_client: Client) -> None:
