@@ -4,6 +4,7 @@ the processing lock, so a reload never lands half-way through an event."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import signal
@@ -98,7 +99,9 @@ class PolicyRuntime:
             log.error("policy reload refused, keeping the policies and thresholds in force: %s", exc)
             return False
         for dropped in set(self.policies.by_org) - set(policies.by_org):
-            metrics.ORG_OPEN.remove(dropped)
+            # The gauge is process-wide: another runtime (the bench's warm-up) may have removed it.
+            with contextlib.suppress(KeyError):
+                metrics.ORG_OPEN.remove(dropped)
         self.policies = policies
         self.thresholds = thresholds
         self._engine = PolicyEngine(policies)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from consumers.detectors import Thresholds, load_thresholds
+from consumers.detectors import Thresholds, ThresholdsError, load_thresholds
 
 SHIPPED = Path(__file__).resolve().parents[3] / "config" / "detectors.yaml"
 
@@ -32,9 +32,9 @@ def test_a_missing_file_means_the_code_defaults(tmp_path: Path) -> None:
     ("defaults: [1, 2\n", "not valid YAML"),
 ])
 def test_a_bad_file_is_refused_naming_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
-    """Unknown names, wrong types, stray keys and broken YAML each raise ValueError with the file's path."""
+    """Unknown names, wrong types, stray keys and broken YAML each raise ThresholdsError with the file's path."""
     path = tmp_path / "detectors.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=message) as caught:
+    with pytest.raises(ThresholdsError, match=message) as caught:
         load_thresholds(path)
     assert str(path) in str(caught.value)
