@@ -29,9 +29,8 @@ class PolicyViolationAlerts:
         compiled = self._policies().get(event["org"])
         sensitivities = set()
         if compiled is not None:
-            policy = compiled.policy
             for category in event["data_categories"]:
-                known = policy.categories.get(category) or policy.never_held.get(category)
+                known = compiled.declared(category)
                 if known is not None:
                     sensitivities.add(_SENSITIVITY[known.sensitivity])
         now = self._clock()

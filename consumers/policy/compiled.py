@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from consumers.policy.errors import PolicyError
 from consumers.policy.loader import load_policy_file
-from consumers.policy.model import Label, Policy, Role
+from consumers.policy.model import Category, Label, NeverHeld, Policy, Role
 
 _NO_CATEGORIES: frozenset[str] = frozenset()
 _NO_ACTIONS: dict[str, frozenset[str]] = {}
@@ -38,8 +38,12 @@ class CompiledPolicy:
     sensitive: frozenset[str]
     vi: bool
 
+    def declared(self, category: str) -> Category | NeverHeld | None:
+        """The category as the policy declares it, held or never held; None if it does not."""
+        return self.policy.categories.get(category) or self.policy.never_held.get(category)
+
     def label(self, category: str) -> Label:
-        known = self.policy.categories.get(category) or self.policy.never_held.get(category)
+        known = self.declared(category)
         return known.label if known is not None else Label(category, category, category)
 
 
