@@ -87,12 +87,9 @@ def test_watchdog_reaches_the_heartbeat_webhook_of_a_running_alertmanager(
     receiver = WebhookReceiver()
     try:
         am = alertmanager(local_config(receiver.url))
-        now = datetime.now(UTC)
-        AlertmanagerClient(am.url).post_alerts([{
-            "labels": {"alertname": "KansaWatchdog", "severity": "heartbeat", "rule": "KM-WATCHDOG"},
-            "annotations": {"summary": "the alerting path is working"},
-            "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat(),
-        }])
+        AlertmanagerClient(am.url).post_alerts([_firing(
+            {"alertname": "KansaWatchdog", "severity": "heartbeat", "rule": "KM-WATCHDOG"},
+            "the alerting path is working")])
         assert receiver.wait_until(lambda: bool(receiver.firing("/heartbeat")), 10)
         time.sleep(1.5)  # a group interval: a chat or pager notification would have come by now
         assert [path for path, _ in receiver.notifications] == ["/heartbeat"]
@@ -100,14 +97,16 @@ def test_watchdog_reaches_the_heartbeat_webhook_of_a_running_alertmanager(
         receiver.close()
 
 
-def _postable(severity: str, rule: str, actor: str, org: str = "chiba-cia") -> dict[str, Any]:
+def _firing(labels: dict[str, str], summary: str) -> dict[str, Any]:
+    """An alert as Alertmanager's API takes it, firing for the next five minutes."""
     now = datetime.now(UTC)
-    return {
-        "labels": {"alertname": "KansaAccessAnomaly", "severity": severity, "org": org, "rule": rule,
-                   "actor": actor, "kansa_fingerprint": f"{rule}-{actor}-{org}"},
-        "annotations": {"summary": f"{rule} by {actor}"},
-        "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat(),
-    }
+    return {"labels": labels, "annotations": {"summary": summary},
+            "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat()}
+
+
+def _postable(severity: str, rule: str, actor: str, org: str = "chiba-cia") -> dict[str, Any]:
+    return _firing({"alertname": "KansaAccessAnomaly", "severity": severity, "org": org, "rule": rule,
+                    "actor": actor, "kansa_fingerprint": f"{rule}-{actor}-{org}"}, f"{rule} by {actor}")
 
 
 def test_page_inhibits_lower_severities_for_the_same_actor_only(
