@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.alerts import Alert, AlertFolder, to_row
-from kansa.config import KansaConfig
-from kansa.storage.client import connect, scalar
+from kansa.storage.client import scalar
 from kansa.storage.migrate import available_migrations, migrate
 from tests.consumers.alerts.alert_support import T0, violation
-
-
-@pytest.fixture
-def client(pipeline_config: KansaConfig) -> Client:
-    """A client on this test's own fresh database."""
-    return connect(pipeline_config.storage)
 
 
 def revisions() -> list[Alert]:

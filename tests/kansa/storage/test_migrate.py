@@ -14,12 +14,6 @@ from kansa.storage.client import StorageError, connect, quote_identifier, redact
 from kansa.storage.migrate import applied_version, available_migrations, migrate
 
 
-@pytest.fixture
-def client(pipeline_config: KansaConfig) -> Client:
-    """A client on this test's own fresh database."""
-    return connect(pipeline_config.storage)
-
-
 def test_available_migrations_are_numbered_in_order() -> None:
     """Migration files are found, ordered by version from 1 without gaps, each with statements."""
     migrations = available_migrations()
