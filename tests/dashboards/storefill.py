@@ -15,7 +15,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.alerts import AlertFolder, to_row
+from consumers.alerts import Alert, AlertFolder, to_row
 from consumers.clickhouse_sink import ClickHouseBatchWriter
 from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy import PolicyEngine, PolicySet, SubjectRequestBook, load_policies, provision_record
@@ -83,10 +83,15 @@ class StoreSink:
         if self._items:
             items, self._items = self._items, []
             self._writer.write(Batch(Partition(self.topic, 0), items[0].offset, items[-1].offset, items, None))
-        alerts = [to_row(alert) for alert in self._folder.drain()]
-        if alerts:
-            columns = list(alerts[0])
-            self.client.insert("alerts", [[row[c] for c in columns] for row in alerts], column_names=columns)
+        store_alerts(self.client, self._folder.drain())
+
+
+def store_alerts(client: Client, alerts: list[Alert]) -> None:
+    """Insert alert revisions into `alerts` as the consumer's alert sink stores them."""
+    rows = [to_row(alert) for alert in alerts]
+    if rows:
+        columns = list(rows[0])
+        client.insert("alerts", [[row[c] for c in columns] for row in rows], column_names=columns)
 
 
 CASE_ORG = "chiba-cia"

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.alerts import Alert, AlertFolder, to_row
+from consumers.alerts import Alert, AlertFolder
 from kansa.storage.client import scalar
 from kansa.storage.migrate import available_migrations, migrate
 from tests.consumers.alerts.alert_support import T0, violation
+from tests.dashboards.storefill import store_alerts
 
 
 def revisions() -> list[Alert]:
@@ -31,12 +32,6 @@ def revisions() -> list[Alert]:
     return published + folder.drain()
 
 
-def store(client: Client, alerts: list[Alert]) -> None:
-    rows = [to_row(alert) for alert in alerts]
-    columns = list(rows[0])
-    client.insert("alerts", [[row[c] for c in columns] for row in rows], column_names=columns)
-
-
 def current(client: Client) -> dict[str, tuple[int, str, int]]:
     rows = client.query("SELECT actor, revision, status, count FROM alerts_current FINAL").result_rows
     return {actor: (revision, status, count) for actor, revision, status, count in rows}
@@ -46,7 +41,7 @@ def test_alerts_current_keeps_each_alerts_newest_revision(client: Client) -> Non
     """Every revision stays in `alerts`; `alerts_current FINAL` has one row per alert: resolved ones resolved."""
     migrate(client)
     published = revisions()
-    store(client, published)
+    store_alerts(client, published)
     assert scalar(client, "SELECT count() FROM alerts FINAL") == len(published) == 7
     assert current(client) == {"staff-1": (3, "resolved", 2), "staff-2": (3, "resolved", 2),
                                "staff-3": (1, "firing", 1)}
@@ -56,8 +51,8 @@ def test_a_replayed_older_revision_does_not_reopen_a_resolved_alert(client: Clie
     """Storing an earlier firing revision again (a replay) leaves the alert resolved."""
     migrate(client)
     published = revisions()
-    store(client, published)
-    store(client, [published[0]])
+    store_alerts(client, published)
+    store_alerts(client, [published[0]])
     assert current(client)["staff-1"] == (3, "resolved", 2)
 
 
@@ -70,7 +65,7 @@ def test_migration_copies_the_alerts_stored_before_it(client: Client) -> None:
     client.command("DROP TABLE alerts_current")
     client.command("DELETE FROM schema_migrations WHERE version >= 7")
     published = revisions()
-    store(client, published)
+    store_alerts(client, published)
     assert migrate(client)[0] == seventh.name
     assert current(client)["staff-2"] == (3, "resolved", 2)
     assert len(current(client)) == 3
