@@ -8,7 +8,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Hashable, Set
+from collections.abc import Callable, Hashable, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +22,14 @@ from kansa.storage.client import TableInserter
 
 log = logging.getLogger(__name__)
 
-# Actors copied per tick, and serialised per json.dumps call: a few milliseconds each, measured.
+# Actors serialised per json.dumps call: a few milliseconds each, measured.
 ACTORS_PER_SLICE = 1_000
+# A timed capture copies slices of ACTORS_PER_STEP actors until TICK_SECONDS have passed, once per
+# poll. 1,000 actors per tick took 4.5 ms alone but 20-89 ms on the consumer's thread at the
+# end-to-end bench (it shares two cores with the producer, the broker and the writer), and the
+# alerts slowest to publish were those waiting behind it (docs/performance.md, seventh round).
+ACTORS_PER_STEP = 100
+TICK_SECONDS = 0.004
 _COMPACT = (",", ":")
 
 
@@ -100,7 +106,7 @@ def snapshot_json(snapshot: Snapshot) -> str:
 
 
 class SlicedSnapshot:
-    """A copy of every held partition's detector state, taken `actors_per_step` actors per step.
+    """A copy of every held partition's detector state, taken a few slices of actors per step.
 
     Copying every actor at once stalled the consumer's thread for 350-400 ms per timed save at
     the end-to-end bench, straight into the event-to-alert p99. Each actor is copied whole, but
@@ -110,16 +116,28 @@ class SlicedSnapshot:
     held by then are left out.
     """
 
-    def __init__(self, detectors: ActorDetectors, actors_per_step: int = ACTORS_PER_SLICE) -> None:
+    def __init__(self, detectors: ActorDetectors, actors_per_step: int = ACTORS_PER_STEP,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self._detectors = detectors
         self._per_step = actors_per_step
+        self._clock = clock
         partitions = [p for p in detectors.partitions() if isinstance(p, Partition)]
         self._work: deque[tuple[Partition, str, list[str]]] = deque(
             (partition, org, ids) for partition in partitions for org, ids in detectors.roster(partition))
         self._copied: dict[Partition, dict[str, dict[str, list[Any]]]] = {p: {} for p in partitions}
 
-    def step(self) -> list[tuple[Partition, Snapshot]] | None:
-        """Copy the next slice; the whole snapshot once the last one is copied, else None."""
+    def step(self, seconds: float = 0.0) -> list[tuple[Partition, Snapshot]] | None:
+        """Copy slices of `actors_per_step` until `seconds` have passed (one at least).
+
+        Returns the whole snapshot once the last slice is copied, else None.
+        """
+        until = self._clock() + seconds
+        self._copy_slice()
+        while self._work and self._clock() < until:
+            self._copy_slice()
+        return None if self._work else self._finish()
+
+    def _copy_slice(self) -> None:
         budget = self._per_step
         while self._work and budget > 0:
             partition, org, ids = self._work.popleft()
@@ -128,7 +146,6 @@ class SlicedSnapshot:
                 ids = ids[:budget]
             self._copied[partition].setdefault(org, {}).update(self._detectors.copy_actors(partition, org, ids))
             budget -= len(ids)
-        return None if self._work else self._finish()
 
     def rest(self) -> list[tuple[Partition, Snapshot]]:
         """Copy every slice left now; the whole snapshot."""
@@ -152,7 +169,7 @@ class SlicedSnapshot:
 class CheckpointSchedule:
     """Saves every `interval` seconds (wall clock) and on revocation; evicts idle actors before saving.
 
-    A timed save copies the state on the consumer's thread a slice of actors per tick
+    A timed save copies the state on the consumer's thread for `tick_seconds` per tick
     (`SlicedSnapshot`), then serialises, compresses and inserts it on a thread of its own: done
     inline and at once, that was a stall of 350-550 ms every interval, straight into the
     event-to-alert p99. Saves on revocation and shutdown are whole and inline, so a new owner
@@ -160,13 +177,15 @@ class CheckpointSchedule:
     """
 
     def __init__(self, store: CheckpointStore, detectors: ActorDetectors, interval: float,
-                 idle_seconds: float, max_actors: int, actors_per_tick: int = ACTORS_PER_SLICE) -> None:
+                 idle_seconds: float, max_actors: int, actors_per_step: int = ACTORS_PER_STEP,
+                 tick_seconds: float = TICK_SECONDS) -> None:
         self._store = store
         self._detectors = detectors
         self._interval = interval
         self._idle = idle_seconds
         self._max = max_actors
-        self._per_tick = actors_per_tick
+        self._per_step = actors_per_step
+        self._tick_seconds = tick_seconds
         self._due = time.monotonic() + interval
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kansa-checkpoint")
         self._capture: SlicedSnapshot | None = None
@@ -178,10 +197,10 @@ class CheckpointSchedule:
             self._in_flight = None
         if self._capture is None and self._in_flight is None and time.monotonic() >= self._due:
             self._detectors.evict(self._idle, self._max)
-            self._capture = SlicedSnapshot(self._detectors, self._per_tick)
+            self._capture = SlicedSnapshot(self._detectors, self._per_step)
             self._due = time.monotonic() + self._interval
         if self._capture is not None:
-            taken = self._capture.step()
+            taken = self._capture.step(self._tick_seconds)
             if taken is not None:
                 self._capture = None
                 self._in_flight = self._writer.submit(self._store.write, taken, self._detectors.actor_count())

@@ -124,11 +124,25 @@ def test_a_sliced_snapshot_takes_arrivals_and_leaves_out_lost_partitions() -> No
     assert sorted(taken[0][1]["actors"]["weia"]) == sorted([*(f"weia/staff-2-{i:04d}" for i in range(3)), "weia/late"])
 
 
+def test_a_step_copies_slices_until_its_time_is_spent() -> None:
+    """A step copies one slice at least, and goes on slice by slice only while its time lasts."""
+    # The clock moves one second per reading: the steps copy 1, 3 and 2 actors, the last one the 7th.
+    ticks = iter(range(100))
+    capture = SlicedSnapshot(_crowd(7), actors_per_step=1, clock=lambda: float(next(ticks)))
+    assert capture.step(0) is None
+    assert capture.step(3) is None
+    assert capture.step(2) is None
+    taken = capture.step(0)
+    assert taken is not None
+    assert len(taken[0][1]["actors"]["weia"]) == 7
+
+
 def test_a_timed_save_waits_for_its_last_slice(settings: StorageSettings) -> None:
     """Nothing is written until every slice is copied; then one row holds every actor."""
     def schedule() -> CheckpointSchedule:
         return CheckpointSchedule(CheckpointStore(connect(settings), "group"), _crowd(3), interval=0,
-                                  idle_seconds=10**9, max_actors=1000, actors_per_tick=1)
+                                  idle_seconds=10**9, max_actors=1000, actors_per_step=1,
+                                  tick_seconds=0)
     unfinished = schedule()
     unfinished.tick()
     unfinished.tick()
