@@ -13,7 +13,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from consumers.alert_sink import AlertSink
+from consumers.alert_sink import AlertsFirstWriter, AlertSink, AlertTable, PublishAlertsStep
 from consumers.alerts import AlertDelivery, AlertFolder, AlertmanagerClient, AlertPublisher
 from consumers.clickhouse_sink import ClickHouseBatchPlanner, ClickHouseBatchWriter
 from consumers.dead_letters import KafkaDeadLetterSink
@@ -67,16 +67,19 @@ def build_pipeline(config: KansaConfig, client: Client, dead_letters: KafkaDeadL
     (a handle runs one statement at a time). The writer may hold two full batches' worth of rows
     before the consumer's thread waits: a flush hands on one batch per partition at once, and
     with room for two batches only the thread waited 8-18 µs per event at the in-process bench.
+    A batch's alerts are published before the batch is handed on and stored before it is
+    written, so its offsets are committed only once its alerts are on the topic and in the table.
     """
     ledger = OffsetLedger()
     writer_client = connect(config.storage)
+    events = ClickHouseBatchWriter(writer_client, policies)
     writer: BackgroundStep[Batch[StoredEvent]] = BackgroundStep(
-        WriteStep(ClickHouseBatchWriter(writer_client, policies), CommitStep(ledger),
+        WriteStep(AlertsFirstWriter(alerts, AlertTable(writer_client), events), CommitStep(ledger),
                   config.pipeline.write_retry_seconds),
         capacity=2 * config.pipeline.batch_max_rows, size=lambda message: len(message.payload.items))
     batches: BatchStep[StoredEvent] = BatchStep(
-        ClickHouseBatchPlanner(client), writer, config.pipeline.batch_max_rows, config.pipeline.batch_max_seconds,
-        event_time=attrgetter("occurred_at"),
+        ClickHouseBatchPlanner(client), PublishAlertsStep(alerts, writer), config.pipeline.batch_max_rows,
+        config.pipeline.batch_max_seconds, event_time=attrgetter("occurred_at"),
     )
     detect = DetectStep(detectors, alerts.add, batches, partitioned or [])
     evaluate = EvaluateStep(evaluator, detect)
@@ -111,13 +114,13 @@ class Detection:
     checkpoints: CheckpointSchedule
 
 
-def build_detection(config: KansaConfig, runtime: PolicyRuntime, client: Client, producer: Any) -> Detection:
+def build_detection(config: KansaConfig, runtime: PolicyRuntime, producer: Any) -> Detection:
     """Policy-violation alerts and the per-actor detectors, with their checkpoints, and the alert sink."""
     alerts = AlertSink(
         AlertFolder(timedelta(seconds=config.pipeline.alert_fold_seconds)),
         AlertPublisher(producer, config.kafka.alerts_topic, AvroCodec(SchemaRegistry.load(), ALERT),
                        known_orgs=runtime.known_orgs()),
-        client, config.runbook_url,
+        config.runbook_url,
     )
     # A handle of its own: the schedule saves from a thread of its own.
     checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)
@@ -141,7 +144,7 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         runtime.book.apply(request)
     producer = make_producer(config.kafka)
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
-    detection = build_detection(config, runtime, client, producer)
+    detection = build_detection(config, runtime, producer)
     alerts, behaviour, saver = detection.alerts, detection.behaviour, detection.checkpoints
     subject_detector = SqlDetectorThread(
         PopularSubjectDetector(connect(config.storage), lambda: runtime.policies, lambda: runtime.thresholds),
@@ -181,11 +184,14 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     settle_heap()
     processor = StreamProcessor(
         make_consumer(config.kafka), config.kafka.events_topic, pipeline.chain, pipeline.ledger,
-        before_commit=[dead_letters.flush, alerts.flush], on_lost=forget, housekeeping=[housekeeping],
+        before_commit=[dead_letters.flush], on_lost=forget, housekeeping=[housekeeping],
         on_revoked=saver.revoked, after_records=[alerts.publish],
     )
     try:
         processor.run(stop)
+        # Alerts not tied to a batch (the SQL detectors', resolutions) published since the last one.
+        alerts.publish()
+        alerts.store(AlertTable(client))
         saver.save()
     finally:
         saver.close()

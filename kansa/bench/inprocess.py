@@ -16,6 +16,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from consumers.alert_sink import AlertTable
 from consumers.app import build_detection, build_pipeline, settle_heap
 from consumers.dead_letters import KafkaDeadLetterSink
 from consumers.messages import Message
@@ -34,7 +35,7 @@ def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client)
                             thresholds_file=config.pipeline.detector_thresholds)
     producer = NullProducer()
     dead_letters = KafkaDeadLetterSink(producer, config.kafka.dlq_topic)
-    wiring = build_detection(config, runtime, client, producer)
+    wiring = build_detection(config, runtime, producer)
     pipeline = build_pipeline(config, client, dead_letters, runtime.evaluate, wiring.detectors, wiring.alerts,
                               [wiring.behaviour], policies=lambda: runtime.policies)
 
@@ -55,13 +56,13 @@ def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client)
         chain.poll()
         if ledger.take():
             dead_letters.flush()
-            wiring.alerts.flush()
     chain.join()
     pipeline.close()
     wiring.checkpoints.close()
     ledger.take()
     dead_letters.flush()
-    wiring.alerts.flush()
+    wiring.alerts.publish()
+    wiring.alerts.store(AlertTable(client))
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "stored": int(scalar(client, "SELECT count() FROM access_events")),
             "alerts_published": producer.sent}
