@@ -29,7 +29,7 @@ class StreamProcessor:
     """Drives `chain` from `consumer` until `stop` is set.
 
     `housekeeping` runs under the processing lock before each batch of records (policy reloads,
-    subject requests); `before_commit` runs before every commit (flush dead letters and alerts);
+    subject requests); `before_commit` runs before every commit (flush dead letters);
     `on_revoked` runs under the lock once a revocation has flushed the chain (checkpoint state);
     `after_records` runs once a poll's records are in, before `chain.poll()` may spend time writing
     a batch (publish the alerts those records raised without waiting for the store).
@@ -81,7 +81,7 @@ class StreamProcessor:
             self._consumer.close(autocommit=False)
 
     def _commit_staged(self) -> None:
-        # The hooks share state with the chain (the alert folder), and a rebalance may run them on the
+        # The hooks share state with the chain (dead letters awaiting acks), and a rebalance may run them on the
         # I/O thread: take the lock for them. The commit itself waits on the I/O thread, so not for that.
         with self._lock:
             staged = self._ledger.take()
