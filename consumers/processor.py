@@ -120,7 +120,7 @@ class StreamProcessor:
 
     def _report_lag(self) -> None:
         # The high watermark arrives with every fetch response: no request of its own on this thread
-        # (end_offsets held it 10-60 ms every 5 s at the end-to-end bench), and it is right on tansu,
+        # (end_offsets held it 10-83 ms every 5 s at the end-to-end bench), and it is right on tansu,
         # whose end_offsets answers the last batch's base offset, so the lag read as 0 there.
         now = time.monotonic()
         if now - self._lag_checked < 5.0:

@@ -3,7 +3,8 @@
 The chain is the one `consumers.app.build_pipeline` builds, with a real policy runtime, the
 detectors and alert sink from `consumers.app.build_detection`, and a real embedded ClickHouse.
 Only the Kafka producers behind the dead-letter and alert sinks are null. The loop mirrors
-`StreamProcessor.run`: a poll-sized slice of records, housekeeping, `poll`, flush-before-commit.
+`StreamProcessor.run`: a poll-sized slice of records, housekeeping, `poll`, the dead letters
+flushed before a commit, and `run_consumer`'s last store of the alerts.
 The SQL detectors run on their own thread every minute in the consumer, off the per-event path,
 so they are left out here (the end-to-end section runs them).
 """
