@@ -117,5 +117,4 @@ def is_business_hours(policy: Policy | CompiledPolicy, when: datetime) -> bool:
     if when.tzinfo is None:
         raise ValueError("when must be timezone-aware")
     hours = (policy.policy if isinstance(policy, CompiledPolicy) else policy).business_hours
-    local = when.astimezone(hours.zone)
-    return local.weekday() in hours.weekdays and hours.start <= local.time() < hours.end
+    return hours.open_at(when.astimezone(hours.zone))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -206,7 +206,7 @@ def _exceptions(node: Node, languages: tuple[str, ...]) -> dict[str, LegalExcept
 
 
 def _business_hours(node: Node) -> BusinessHours:
-    fields = node.mapping(("timezone", "days", "start", "end", "clause"), ("note",))
+    fields = node.mapping(("timezone", "days", "start", "end", "clause"), ("closed_on", "note"))
     try:
         zone = ZoneInfo(fields["timezone"].text())
     except (ZoneInfoNotFoundError, ValueError):
@@ -215,7 +215,16 @@ def _business_hours(node: Node) -> BusinessHours:
     start, end = _clock(fields["start"]), _clock(fields["end"])
     if end <= start:
         raise fields["end"].error("must be later than start (overnight hours are not supported)")
-    return BusinessHours(zone=zone, weekdays=days, start=start, end=end, clause=fields["clause"].text())
+    closed = frozenset(_day(item) for item in fields["closed_on"].sequence()) if "closed_on" in fields else frozenset()
+    return BusinessHours(zone=zone, weekdays=days, start=start, end=end, clause=fields["clause"].text(),
+                         closed=closed)
+
+
+def _day(node: Node) -> date:
+    try:
+        return date.fromisoformat(node.text())
+    except ValueError:
+        raise node.error("expected a quoted date such as \"2026-01-01\"") from None
 
 
 def _clock(node: Node) -> time:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -92,11 +92,21 @@ class NeverHeld:
 
 @dataclass(frozen=True, slots=True)
 class BusinessHours:
+    """`closed` are whole days off on an open weekday: public holidays, the year-end closure."""
+
     zone: ZoneInfo
     weekdays: frozenset[int]
     start: time
     end: time
     clause: str
+    closed: frozenset[date] = frozenset()
+
+    def open_on(self, day: date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.closed
+
+    def open_at(self, local: datetime) -> bool:
+        """`local` is a time in `zone`."""
+        return self.open_on(local.date()) and self.start <= local.time() < self.end
 
 
 @dataclass(frozen=True, slots=True)

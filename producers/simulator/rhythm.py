@@ -17,7 +17,7 @@ OVERTIME = 0.02
 
 def staff_presence(hours: BusinessHours, local: datetime) -> float:
     """Share of a staff member's full-day rate at `local` (a time in the organisation's zone)."""
-    if local.weekday() not in hours.weekdays:
+    if not hours.open_on(local.date()):
         return 0.0
     now = local.time()
     if not hours.start <= now < hours.end:
@@ -39,10 +39,6 @@ def service_presence(local: datetime) -> float:
     if hour < 9 or hour >= 21:
         return 0.5
     return 1.0
-
-
-def in_business_hours(hours: BusinessHours, local: datetime) -> bool:
-    return local.weekday() in hours.weekdays and hours.start <= local.time() < hours.end
 
 
 def _plus_hour(value: time) -> time:

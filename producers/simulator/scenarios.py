@@ -17,7 +17,6 @@ from consumers.policy.engine import PolicyEngine
 from consumers.policy.requests import SubjectRequestBook
 from producers.simulator.labels import Expectation, ScenarioRun
 from producers.simulator.population import MULTI_RECORD, OrgPopulation, Population, SimActor, Task
-from producers.simulator.rhythm import in_business_hours
 from producers.simulator.workload import Access, make_event, new_uuid, task_access, token
 from schemas.records import AccessEvent, SubjectRequest
 
@@ -51,8 +50,8 @@ class Context:
         fits = []
         for _, pop in sorted(self.population.orgs.items()):
             hours = pop.policy.business_hours
-            if in_business_hours(hours, moment.astimezone(hours.zone)) and \
-                    in_business_hours(hours, (moment + _LONGEST_WINDOW).astimezone(hours.zone)):
+            if hours.open_at(moment.astimezone(hours.zone)) and \
+                    hours.open_at((moment + _LONGEST_WINDOW).astimezone(hours.zone)):
                 fits.append(pop)
         return self.rng.choice(fits) if fits else None
 
@@ -127,7 +126,7 @@ def off_hours(ctx: Context) -> Plan | None:
         local = moment.astimezone(hours.zone)
         later = (moment + _LONGEST_WINDOW).astimezone(hours.zone)
         # Two hours clear of closing time, so it is not mistaken for staff working late.
-        if not any(in_business_hours(hours, t) for t in (local, later, local - timedelta(hours=2))) \
+        if not any(hours.open_at(t) for t in (local, later, local - timedelta(hours=2))) \
                 and not time(7, 0) <= local.time() < time(9, 0):
             closed.append(pop)
     if not closed:

@@ -106,7 +106,8 @@ class Workload:
         self._orgs = population.orgs
         zones = {pop.policy.business_hours.zone.key for pop in population.orgs.values()}
         self._zones = [ZoneInfo(name) for name in sorted(zones)]
-        self._slots: dict[tuple[tuple[int, int, int], ...], _Slot] = {}
+        self._hours = [pop.policy.business_hours for _, pop in sorted(population.orgs.items())]
+        self._slots: dict[tuple[tuple[tuple[int, int, int], ...], tuple[bool, ...]], _Slot] = {}
 
     def __iter__(self) -> Iterator[AccessEvent]:
         rng = random.Random(f"kansa-sim:{self.seed}:workload")
@@ -135,8 +136,10 @@ class Workload:
 
     def _slot(self, at: float) -> _Slot:
         moment = datetime.fromtimestamp(at, UTC)
-        key = tuple((local.weekday(), local.hour, local.minute // 15)
-                    for local in (moment.astimezone(zone) for zone in self._zones))
+        # A slot's rates repeat weekly, except on the days an organisation closes (holidays).
+        week = tuple((local.weekday(), local.hour, local.minute // 15)
+                     for local in (moment.astimezone(zone) for zone in self._zones))
+        key = (week, tuple(hours.open_on(moment.astimezone(hours.zone).date()) for hours in self._hours))
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = self._build_slot(moment)

@@ -116,6 +116,12 @@ def test_open_orgs_follow_each_policys_business_hours() -> None:
     assert (open_flag("weia"), open_flag("izumisano-ssw"), open_flag("chiba-cia")) == (0, 0, 0)
 
 
+def test_no_org_is_open_on_a_closed_day() -> None:
+    """Tuesday 2027-02-23 (天皇誕生日) at 10:00 Tokyo: weia and izumisano-ssw list it, chiba-cia opens."""
+    record_open_orgs(load_policies(str(POLICY_DIR)), datetime(2027, 2, 23, 1, 0, tzinfo=UTC))
+    assert (open_flag("weia"), open_flag("izumisano-ssw"), open_flag("chiba-cia")) == (0, 0, 1)
+
+
 def test_an_org_whose_policy_is_removed_loses_its_open_flag(policy_dir: Path) -> None:
     """After a reload without izumisano-ssw's file, the gauge no longer has its series (KM-ORG-SILENT ignores it)."""
     clock = Clock()

@@ -65,9 +65,11 @@ def test_sample_events_are_allowed(policies: PolicySet, path: str) -> None:
     (datetime(2026, 11, 20, 9, 0, tzinfo=UTC), False),    # Fri 18:00 JST, closed
     (datetime(2026, 11, 19, 23, 59, tzinfo=UTC), False),  # Fri 08:59 JST
     (datetime(2026, 11, 21, 2, 0, tzinfo=UTC), False),    # Sat 11:00 JST
+    (datetime(2026, 11, 23, 2, 0, tzinfo=UTC), False),    # Mon 11:00 JST, 勤労感謝の日 in closed_on
+    (datetime(2026, 11, 24, 0, 0, tzinfo=UTC), True),     # Tue 09:00 JST, the day after
 ])
 def test_business_hours_in_tokyo(policies: PolicySet, when: datetime, expected: bool) -> None:
-    """weia's hours are weekdays 09:00-18:00 Asia/Tokyo, whatever zone the instant is given in."""
+    """weia's hours are weekdays 09:00-18:00 Asia/Tokyo except national holidays, in any zone given."""
     assert is_business_hours(policies.by_org["weia"], when) is expected
 
 

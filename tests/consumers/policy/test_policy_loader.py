@@ -102,6 +102,21 @@ def test_unknown_time_zone(tmp_path: Path) -> None:
     assert refused(path).key_path == "business_hours.timezone"
 
 
+def test_closed_days_load_as_dates(tmp_path: Path) -> None:
+    """`closed_on` lists the dates an organisation is shut on an open weekday."""
+    path, _ = write(tmp_path, 'end: "20:00"\n', 'end: "20:00"\n  closed_on: ["2026-12-29", "2027-01-04"]\n')
+    closed = load_policy_file(str(path)).business_hours.closed
+    assert sorted(day.isoformat() for day in closed) == ["2026-12-29", "2027-01-04"]
+
+
+def test_bad_closed_day(tmp_path: Path) -> None:
+    """A closed day that is not an ISO date is refused at its list item, asking for the form wanted."""
+    path, line = write(tmp_path, 'end: "20:00"\n', 'end: "20:00"\n  closed_on: ["2026-12-29", "29/12/2026"]\n')
+    error = refused(path)
+    assert (error.line, error.key_path) == (line + 1, "business_hours.closed_on[1]")
+    assert 'expected a quoted date such as "2026-01-01"' in error.problem
+
+
 def test_duplicate_key(tmp_path: Path) -> None:
     """A key given twice is refused rather than silently overwritten."""
     path, line = write(tmp_path, "  gender:\n", "  name:\n")

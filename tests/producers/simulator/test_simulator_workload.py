@@ -7,7 +7,7 @@ import itertools
 import re
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from consumers.policy import PolicyEngine, SubjectRequestBook, is_business_hours
 from producers.simulator import Workload, build_population
@@ -70,6 +70,18 @@ def test_staff_work_in_business_hours_and_services_around_the_clock() -> None:
     assert staff
     assert outside / len(staff) < 0.01
     assert any(not is_business_hours(cps[e["org"]], e["occurred_at"]) for e in services)
+
+
+def test_staff_stay_home_on_a_closed_day() -> None:
+    """On a holiday in the policies' closed_on (chiba-cia closes Mondays) no staff work; services still run."""
+    holiday = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)  # Mon 2026-11-23 00:00 JST, 勤労感謝の日
+    workload = Workload(build_population(policies(), 11, 0.1), holiday, 11)
+    events = list(itertools.takewhile(lambda e: e["occurred_at"] < holiday + timedelta(days=2), workload))
+    on_holiday = Counter(e["actor"]["type"] for e in events if e["occurred_at"] < holiday + timedelta(days=1))
+    next_day = Counter(e["actor"]["type"] for e in events if e["occurred_at"] >= holiday + timedelta(days=1))
+    assert on_holiday["staff"] == 0
+    assert on_holiday["service"] > 0
+    assert next_day["staff"] > 0
 
 
 def test_events_look_like_real_app_traffic() -> None:
