@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -126,7 +127,8 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, producer: Any) 
     checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)
     behaviour = ActorDetectors(lambda: runtime.policies, lambda: runtime.thresholds, restore=checkpoints.load)
     schedule = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
-                                  config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors)
+                                  config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors,
+                                  store_alerts=partial(alerts.store, AlertTable(connect(config.storage))))
     return Detection([PolicyViolationAlerts(lambda: runtime.policies)], behaviour, alerts, schedule)
 
 

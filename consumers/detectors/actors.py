@@ -68,12 +68,17 @@ def learn(st: ActorState, count: int, th: Thresholds) -> None:
 
 
 class PartitionState:
-    __slots__ = ("actors", "org_first")
+    __slots__ = ("actors", "observed", "org_first", "replayed", "replayed_until")
 
     def __init__(self) -> None:
         self.actors: dict[str, dict[str, ActorState]] = {}
         # When this partition first saw each organisation: "never seen" only means something after that.
         self.org_first: dict[str, float] = {}
+        self.observed = -1  # the last offset observed
+        # After a restore: the offset each restored actor was copied at. The replay from the committed
+        # offset skips what an actor's state already holds, until it passes the newest of them.
+        self.replayed: dict[tuple[str, str], int] = {}
+        self.replayed_until = -1
 
     def count(self) -> int:
         return sum(len(by_actor) for by_actor in self.actors.values())
@@ -107,7 +112,7 @@ class ActorDetectors:
         part = self._parts.get(partition)
         if part is None:
             return None
-        return self.assemble(partition, {org: {aid: st.to_list(self._tokens) for aid, st in by_actor.items()}
+        return self.assemble(partition, {org: self.copy_actors(partition, org, by_actor)
                                          for org, by_actor in part.actors.items()})
 
     def roster(self, partition: Hashable) -> list[tuple[str, list[str]]]:
@@ -116,13 +121,16 @@ class ActorDetectors:
         return [] if part is None else [(org, list(by_actor)) for org, by_actor in part.actors.items()]
 
     def copy_actors(self, partition: Hashable, org: str, actor_ids: Iterable[str]) -> dict[str, list[Any]]:
-        """The checkpoint form of those of `actor_ids` still held; an actor evicted since is left out."""
+        """The checkpoint form of those of `actor_ids` still held; an actor evicted since is left out.
+
+        Each ends with the partition's last observed offset: the state holds the actor's events up to it.
+        """
         part = self._parts.get(partition)
         by_actor = part.actors.get(org) if part is not None else None
-        if not by_actor:
+        if part is None or not by_actor:
             return {}
-        tokens = self._tokens
-        return {aid: st.to_list(tokens) for aid in actor_ids if (st := by_actor.get(aid)) is not None}
+        tokens, through = self._tokens, part.observed
+        return {aid: [*st.to_list(tokens), through] for aid in actor_ids if (st := by_actor.get(aid)) is not None}
 
     def assemble(self, partition: Hashable, actors: dict[str, dict[str, list[Any]]]) -> Snapshot:
         """The checkpoint of `partition` made of `actors` (copied actors, by organisation)."""
@@ -136,6 +144,9 @@ class ActorDetectors:
             part.org_first = {str(k): float(v) for k, v in snapshot["org_first"].items()}
             part.actors = {org: {aid: ActorState.from_list(values, self._tokens) for aid, values in by_actor.items()}
                            for org, by_actor in snapshot["actors"].items()}
+            part.replayed = {(org, aid): int(values[31]) for org, by_actor in snapshot["actors"].items()
+                             for aid, values in by_actor.items() if len(values) > 31}
+            part.replayed_until = max(part.replayed.values(), default=-1)
             if version == 1:  # version 1 kept the EWMA variance where the absolute deviation now is
                 for by_actor in part.actors.values():
                     for st in by_actor.values():
@@ -173,10 +184,18 @@ class ActorDetectors:
         if part is None:
             part = self.load(partition, self._restore(partition))
         event = item.event
-        ts = event["occurred_at"].timestamp()
         org = event["org"]
         actor = event["actor"]
         aid = actor["id"]
+        offset = item.offset
+        if offset > part.observed:
+            part.observed = offset
+        if part.replayed:
+            if offset > part.replayed_until:
+                part.replayed = {}
+            elif offset <= part.replayed.get((org, aid), -1):
+                return _NO_ALERTS  # replayed after a restart: the restored state already counted it
+        ts = event["occurred_at"].timestamp()
         th = self._thresholds().for_org(org)
         by_actor = part.actors.get(org)
         if by_actor is None:

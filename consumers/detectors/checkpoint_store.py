@@ -174,12 +174,17 @@ class CheckpointSchedule:
     inline and at once, that was a stall of 350-550 ms every interval, straight into the
     event-to-alert p99. Saves on revocation and shutdown are whole and inline, so a new owner
     always restores the newest state.
+
+    `store_alerts` runs before each checkpoint row is written: a restored state skips the replayed
+    events it already holds, so the alerts those events raised (published before the copy) must
+    be in the `alerts` table first, or a crash would leave them only on the topic.
     """
 
     def __init__(self, store: CheckpointStore, detectors: ActorDetectors, interval: float,
                  idle_seconds: float, max_actors: int, actors_per_step: int = ACTORS_PER_STEP,
-                 tick_seconds: float = TICK_SECONDS) -> None:
+                 tick_seconds: float = TICK_SECONDS, store_alerts: Callable[[], None] = lambda: None) -> None:
         self._store = store
+        self._store_alerts = store_alerts
         self._detectors = detectors
         self._interval = interval
         self._idle = idle_seconds
@@ -203,7 +208,7 @@ class CheckpointSchedule:
             taken = self._capture.step(self._tick_seconds)
             if taken is not None:
                 self._capture = None
-                self._in_flight = self._writer.submit(self._store.write, taken, self._detectors.actor_count())
+                self._in_flight = self._writer.submit(self._write, taken, self._detectors.actor_count())
 
     def save(self) -> None:
         self._capture = None  # superseded by the whole copy below
@@ -211,8 +216,13 @@ class CheckpointSchedule:
             in_flight, self._in_flight = self._in_flight, None
             in_flight.result()
         self._detectors.evict(self._idle, self._max)
+        self._store_alerts()
         self._store.save(self._detectors)
         self._due = time.monotonic() + self._interval
+
+    def _write(self, snapshots: list[tuple[Partition, Snapshot]], actor_count: int) -> int:
+        self._store_alerts()
+        return self._store.write(snapshots, actor_count)
 
     def revoked(self, partitions: Set[Partition]) -> None:
         """Save what is held, then drop the revoked partitions: a new assignment restores from the store."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -39,10 +40,14 @@ def detectors(**overrides: Any) -> ActorDetectors:
     return ActorDetectors(lambda: POLICIES, lambda: thresholds, clock=lambda: NOW)
 
 
+# Offsets only grow, as in a partition: a restored detector skips offsets its snapshot already holds.
+_OFFSETS = itertools.count()
+
+
 def feed(detector: ActorDetectors, events: Sequence[AccessEvent], partition: int = 0) -> list[Alert]:
     raised: list[Alert] = []
     for item in events:
-        raised.extend(detector.observe_in(partition, EvaluatedEvent(item, 1, 0, None)))
+        raised.extend(detector.observe_in(partition, EvaluatedEvent(item, 1, next(_OFFSETS), None)))
     return raised
 
 

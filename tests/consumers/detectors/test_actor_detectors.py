@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consumers.alerts import AppiCase, Severity
+from consumers.messages import EvaluatedEvent
 from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, NOW, baseline, detectors, event, feed, rules
 
@@ -203,3 +204,19 @@ def test_a_half_seen_habit_survives_a_checkpoint() -> None:
     fresh.forget({0})
     fresh.load(0, None)
     assert feed(fresh, [event(later + timedelta(minutes=3), purpose="p_new")]) == []
+
+
+def test_a_restored_actor_skips_the_replayed_events_its_state_holds() -> None:
+    """Replayed from the committed offset after a restore, events the snapshot counted are skipped, later ones count."""
+    items = [EvaluatedEvent(item, 1, offset, None) for offset, item in enumerate(baseline(MORNING, 30))]
+    ran_through = detectors()
+    for item in items:
+        ran_through.observe_in(0, item)
+    crashed = detectors()
+    for item in items[:20]:
+        crashed.observe_in(0, item)
+    restored = detectors()
+    restored.load(0, json.loads(json.dumps(crashed.snapshot(0))))
+    for item in items[10:]:  # the committed offset was 10
+        restored.observe_in(0, item)
+    assert restored.snapshot(0) == ran_through.snapshot(0)

@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,45 @@ def test_a_step_copies_slices_until_its_time_is_spent() -> None:
     taken = capture.step(0)
     assert taken is not None
     assert len(taken[0][1]["actors"]["weia"]) == 7
+
+
+def test_each_actor_skips_what_it_held_when_it_was_copied() -> None:
+    """Actors copied at different steps of a capture each skip, on replay, only the events their copy held."""
+    def item(offset: int, actor: str) -> EvaluatedEvent:
+        return EvaluatedEvent(event(MORNING + timedelta(minutes=offset), actor=actor), 3, offset, None)
+
+    held = detectors()
+    held.observe_in(P, item(0, "weia/early"))
+    held.observe_in(P, item(1, "weia/late"))
+    capture = SlicedSnapshot(held, actors_per_step=1)
+    assert capture.step() is None  # weia/early, as of offset 1
+    held.observe_in(P, item(2, "weia/early"))
+    held.observe_in(P, item(3, "weia/late"))
+    taken = capture.step()  # weia/late, as of offset 3
+    assert taken is not None
+    restored = detectors()
+    restored.load(P, json.loads(snapshot_json(taken[0][1])))
+    for offset, actor in ((0, "weia/early"), (1, "weia/late"), (2, "weia/early"), (3, "weia/late")):
+        restored.observe_in(P, item(offset, actor))
+    counts = {aid: values[2] for aid, values in restored.copy_actors(P, "weia", ["weia/early", "weia/late"]).items()}
+    assert counts == {"weia/early": 2, "weia/late": 2}
+
+
+def test_published_alerts_are_stored_before_each_checkpoint_row(settings: StorageSettings) -> None:
+    """A timed save and an inline one both store the published alerts first, so a skipped replay loses none."""
+    steps: list[str] = []
+
+    class OrderedStore(CheckpointStore):
+        def write(self, snapshots: list[tuple[Partition, Snapshot]], actor_count: int) -> int:
+            steps.append("checkpoint")
+            return super().write(snapshots, actor_count)
+
+    schedule = CheckpointSchedule(OrderedStore(connect(settings), "group"), _fed(), interval=0,
+                                  idle_seconds=10**9, max_actors=1000, store_alerts=lambda: steps.append("alerts"))
+    schedule.tick()
+    schedule.save()
+    schedule.close()
+    assert steps == ["alerts", "checkpoint", "alerts", "checkpoint"]
 
 
 def test_a_timed_save_waits_for_its_last_slice(settings: StorageSettings) -> None:
