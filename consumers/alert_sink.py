@@ -30,7 +30,8 @@ T = TypeVar("T")
 class AlertSink:
     """`runbooks` is where the deployment publishes docs/runbooks.md: each alert links to its rule's entry.
 
-    `add` and `publish` belong to the consumer's thread; `store` may run on any thread, one at a time.
+    `add` and `publish` belong to the consumer's thread; `store` may run on any thread (the writer's,
+    the checkpoint's), several at once: each call takes the rows published so far.
     """
 
     def __init__(self, folder: AlertFolder, publisher: AlertPublisher, runbooks: str = DEFAULT_RUNBOOK_URL) -> None:
