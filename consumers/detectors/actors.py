@@ -123,14 +123,16 @@ class ActorDetectors:
     def copy_actors(self, partition: Hashable, org: str, actor_ids: Iterable[str]) -> dict[str, list[Any]]:
         """The checkpoint form of those of `actor_ids` still held; an actor evicted since is left out.
 
-        Each ends with the partition's last observed offset: the state holds the actor's events up to it.
+        Each ends with the offset up to which the state holds the actor's events: the last observed, or
+        the one it was restored at while the replay has not reached that yet.
         """
         part = self._parts.get(partition)
         by_actor = part.actors.get(org) if part is not None else None
         if part is None or not by_actor:
             return {}
-        tokens, through = self._tokens, part.observed
-        return {aid: [*st.to_list(tokens), through] for aid in actor_ids if (st := by_actor.get(aid)) is not None}
+        tokens, observed, replayed = self._tokens, part.observed, part.replayed
+        return {aid: [*st.to_list(tokens), max(observed, replayed.get((org, aid), observed))]
+                for aid in actor_ids if (st := by_actor.get(aid)) is not None}
 
     def assemble(self, partition: Hashable, actors: dict[str, dict[str, list[Any]]]) -> Snapshot:
         """The checkpoint of `partition` made of `actors` (copied actors, by organisation)."""
