@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consumers.alerts import AppiCase, Severity
+from consumers.detectors import ActorDetectors
 from consumers.messages import EvaluatedEvent
 from schemas.records import AccessEvent
 from tests.consumers.detectors.support import MORNING, NOW, baseline, detectors, event, feed, rules
@@ -206,35 +207,34 @@ def test_a_half_seen_habit_survives_a_checkpoint() -> None:
     assert feed(fresh, [event(later + timedelta(minutes=3), purpose="p_new")]) == []
 
 
+# Thirty routine reads at offsets 0-29; a consumer that saw 0-19 dies with 10 committed.
+_REPLAY = [EvaluatedEvent(item, 1, offset, None) for offset, item in enumerate(baseline(MORNING, 30))]
+
+
+def _fed(items: list[EvaluatedEvent]) -> ActorDetectors:
+    held = detectors()
+    for item in items:
+        held.observe_in(0, item)
+    return held
+
+
+def _restored(snapshot: Any) -> ActorDetectors:
+    held = detectors()
+    held.load(0, json.loads(json.dumps(snapshot)))
+    return held
+
+
 def test_a_restored_actor_skips_the_replayed_events_its_state_holds() -> None:
     """Replayed from the committed offset after a restore, events the snapshot counted are skipped, later ones count."""
-    items = [EvaluatedEvent(item, 1, offset, None) for offset, item in enumerate(baseline(MORNING, 30))]
-    ran_through = detectors()
-    for item in items:
-        ran_through.observe_in(0, item)
-    crashed = detectors()
-    for item in items[:20]:
-        crashed.observe_in(0, item)
-    restored = detectors()
-    restored.load(0, json.loads(json.dumps(crashed.snapshot(0))))
-    for item in items[10:]:  # the committed offset was 10
+    restored = _restored(_fed(_REPLAY[:20]).snapshot(0))
+    for item in _REPLAY[10:]:
         restored.observe_in(0, item)
-    assert restored.snapshot(0) == ran_through.snapshot(0)
+    assert restored.snapshot(0) == _fed(_REPLAY).snapshot(0)
 
 
 def test_a_checkpoint_taken_before_the_replay_keeps_what_the_restore_held() -> None:
     """Saved again right after a restore (a quick rebalance), the state still skips what it already counted."""
-    items = [EvaluatedEvent(item, 1, offset, None) for offset, item in enumerate(baseline(MORNING, 30))]
-    ran_through = detectors()
-    for item in items:
-        ran_through.observe_in(0, item)
-    crashed = detectors()
-    for item in items[:20]:
-        crashed.observe_in(0, item)
-    handed_on = detectors()
-    handed_on.load(0, json.loads(json.dumps(crashed.snapshot(0))))
-    restored = detectors()
-    restored.load(0, json.loads(json.dumps(handed_on.snapshot(0))))
-    for item in items[10:]:
+    restored = _restored(_restored(_fed(_REPLAY[:20]).snapshot(0)).snapshot(0))
+    for item in _REPLAY[10:]:
         restored.observe_in(0, item)
-    assert restored.snapshot(0) == ran_through.snapshot(0)
+    assert restored.snapshot(0) == _fed(_REPLAY).snapshot(0)
