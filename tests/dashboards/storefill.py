@@ -15,6 +15,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from consumers.alert_sink import AlertTable
 from consumers.alerts import Alert, AlertFolder, to_row
 from consumers.clickhouse_sink import ClickHouseBatchWriter
 from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
@@ -87,11 +88,9 @@ class StoreSink:
 
 
 def store_alerts(client: Client, alerts: list[Alert]) -> None:
-    """Insert alert revisions into `alerts` as the consumer's alert sink stores them."""
-    rows = [to_row(alert) for alert in alerts]
-    if rows:
-        columns = list(rows[0])
-        client.insert("alerts", [[row[c] for c in columns] for row in rows], column_names=columns)
+    """Insert alert revisions into `alerts` through the consumer's own `AlertTable`."""
+    if alerts:
+        AlertTable(client).insert([to_row(alert) for alert in alerts])
 
 
 CASE_ORG = "chiba-cia"
