@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from clickhouse_connect.driver.client import Client
 
@@ -15,16 +13,13 @@ from consumers.policy_runtime import PolicyRuntime
 from kansa.bench.corpus import encode
 from kansa.config import KansaConfig
 from kansa.kafka_clients import ensure_topics, make_producer
-from tests.eventdata import sample_events
+from tests.eventdata import fresh_sample
 
 
 def test_staged_offsets_come_with_their_alerts_stored(pipeline_config: KansaConfig, store_client: Client) -> None:
     """With no commit hook run, the writer stages a batch's offsets and its violation's alert is in the table."""
     ensure_topics(pipeline_config.kafka)
-    (event,) = [copy.deepcopy(e) for e in sample_events() if "chiba-cia-stripe-payment" in (e["request_id"] or "")]
-    event["event_id"] = uuid.uuid4()
-    event["occurred_at"] = datetime.now(UTC)
-    event["collected_at"] = event["occurred_at"] - timedelta(days=30)
+    event = fresh_sample("chiba-cia-stripe-payment", datetime.now(UTC))
     event["purpose"] = "marketing_that_was_never_declared"
     (record,) = encode([event])
     runtime = PolicyRuntime(pipeline_config.pipeline.policy_dir, pipeline_config.pipeline.policy_watch_seconds)

@@ -3,7 +3,6 @@ subject requests from their topic (and, after a restart, from ClickHouse)."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import shutil
 import time
@@ -21,18 +20,13 @@ from producers.subject_requests import file_request
 from schemas.records import AccessEvent, SubjectRequest
 from tests.conftest import POLICY_DIR
 from tests.consumers.running import read_topic, rows_in, running_consumer, wait_for
-from tests.eventdata import sample_events
+from tests.eventdata import fresh_sample
 
 NOW = datetime.now(UTC)
 
 
 def sample(name_part: str) -> AccessEvent:
-    (event,) = [e for e in sample_events() if e["app"] and name_part in e["request_id"]]  # type: ignore[operator]
-    fresh = copy.deepcopy(event)
-    fresh["event_id"] = uuid.uuid4()
-    fresh["occurred_at"] = NOW
-    fresh["collected_at"] = NOW - timedelta(days=30)
-    return fresh
+    return fresh_sample(name_part, NOW)
 
 
 def send(config: KansaConfig, events: list[AccessEvent]) -> None:
