@@ -9,6 +9,7 @@ measured on the injected clock (processing time) so idle periods still close epi
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -35,6 +36,10 @@ class AlertFolder:
         self._window = window
         self._clock = clock
         self._open: dict[str, _Episode] = {}
+        # Every episode's window is as long, so opening order is closing order: a drain looks at
+        # the oldest episodes and the changed ones, never at every open one (thousands at a time).
+        self._opened: deque[_Episode] = deque()
+        self._changed: list[_Episode] = []
         self._closed: list[_Episode] = []
 
     @property
@@ -48,16 +53,25 @@ class AlertFolder:
             self._closed.append(self._open.pop(candidate.fingerprint))
             episode = None
         if episode is None:
-            self._open[candidate.fingerprint] = _Episode(candidate, now + self._window, changed=True)
+            episode = self._open[candidate.fingerprint] = _Episode(candidate, now + self._window, changed=True)
+            self._opened.append(episode)
+            self._changed.append(episode)
             return
         episode.alert = fold(episode.alert, candidate, now)
-        episode.changed = True
+        if not episode.changed:
+            episode.changed = True
+            self._changed.append(episode)
 
     def drain(self) -> list[Alert]:
-        """New revisions to publish: changed open alerts, and a resolution for every episode whose window closed."""
+        """New revisions to publish: changed open alerts, and a resolution for every episode whose window closed.
+
+        A clock that steps back delays an episode's close until the ones opened before it close, at most by the step.
+        """
         now = self._clock()
-        for fingerprint in [f for f, e in self._open.items() if now >= e.closes_at]:
-            self._closed.append(self._open.pop(fingerprint))
+        while self._opened and now >= self._opened[0].closes_at:
+            episode = self._opened.popleft()
+            if self._open.get(episode.alert.fingerprint) is episode:
+                self._closed.append(self._open.pop(episode.alert.fingerprint))
         out: list[Alert] = []
         for episode in self._closed:
             if episode.changed:
@@ -66,8 +80,9 @@ class AlertFolder:
                 out.append(episode.alert)
             out.append(episode.alert.resolve(max(episode.closes_at, episode.alert.updated_at)))
         self._closed = []
-        for episode in self._open.values():
-            if episode.changed:
+        changed, self._changed = self._changed, []
+        for episode in changed:
+            if self._open.get(episode.alert.fingerprint) is episode:
                 episode.alert = replace(episode.alert, revision=episode.alert.revision + 1)
                 episode.changed = False
                 out.append(episode.alert)

@@ -86,6 +86,27 @@ def test_episode_closing_before_any_drain_still_fires_first() -> None:
     assert out[0].alert_id == out[1].alert_id != out[2].alert_id
 
 
+def test_drain_closes_only_expired_episodes_and_republishes_only_changed_ones() -> None:
+    """Of episodes opened a minute apart, a drain resolves the expired ones and re-sends only those repeated since."""
+    clock = Clock(T0)
+    folder = AlertFolder(timedelta(minutes=15), clock=clock)
+    for minute in range(3):
+        folder.add(violation(actor=f"staff-{minute}"))
+        clock.advance(minutes=1)
+    first = {a.fingerprint: a for a in folder.drain()}
+    clock.advance(minutes=12, seconds=30)  # staff-0's window has closed, staff-1's and staff-2's have not
+    folder.add(violation(actor="staff-2"))
+    out = folder.drain()
+    assert [(a.fingerprint, a.status, a.revision) for a in out] == [
+        (next(f for f, a in first.items() if a.actor == "staff-0"), Status.RESOLVED, 2),
+        (next(f for f, a in first.items() if a.actor == "staff-2"), Status.FIRING, 2),
+    ]
+    assert folder.open_episodes == 2
+    clock.advance(minutes=2)
+    assert [(a.actor, a.status) for a in folder.drain()] == [("staff-1", Status.RESOLVED), ("staff-2", Status.RESOLVED)]
+    assert folder.drain() == []
+
+
 def test_fold_keeps_the_highest_severity() -> None:
     """A page-level repeat raises a folded warning to page."""
     folder = AlertFolder(timedelta(minutes=15), clock=Clock(T0))
