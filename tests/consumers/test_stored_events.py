@@ -12,12 +12,20 @@ from typing import Any
 import fastavro
 import pytest
 from clickhouse_connect.driver.client import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consumers.clickhouse_sink import ClickHouseBatchWriter
 from consumers.messages import Batch, EvaluatedEvent, Partition, StoredEvent
 from consumers.policy_runtime import PolicyRuntime
 from consumers.rows import ACCESS_EVENT_COLUMNS, access_event_columns, retain_until
-from consumers.stored_events import StoredEventEncoder, avro_long, passthrough_body, stored_event_schema
+from consumers.stored_events import (
+    OffsetEncoder,
+    StoredEventEncoder,
+    avro_long,
+    passthrough_body,
+    stored_event_schema,
+)
 from kansa.bench.corpus import simulated_events
 from kansa.config import StorageSettings
 from kansa.storage.client import connect
@@ -139,6 +147,14 @@ def test_avro_long_matches_fastavro(value: int) -> None:
     buffer = BytesIO()
     fastavro.schemaless_writer(buffer, {"type": "long"}, value)
     assert avro_long(value) == buffer.getvalue()
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**62), max_size=50), st.integers(min_value=0, max_value=2**62))
+def test_offset_encoder_writes_avro_longs(offsets: list[int], start: int) -> None:
+    """Cached offset encodings equal avro_long for any offsets, consecutive runs across 7-bit boundaries included."""
+    encoder = OffsetEncoder()
+    every = offsets + [start + step for step in range(200)] + offsets
+    assert [encoder.encode(offset) for offset in every] == [avro_long(offset) for offset in every]
 
 
 def test_retention_follows_a_policy_reload() -> None:
