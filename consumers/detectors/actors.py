@@ -99,6 +99,7 @@ class ActorDetectors:
         self._category_bits: dict[str, int] = {}
         self._parts: dict[Hashable, PartitionState] = {}
         self._hours: dict[tuple[str, int], bool] = {}
+        self._hours_for: PolicySet | None = None
 
     # --- partitions and checkpoints -------------------------------------------------------------
 
@@ -198,6 +199,9 @@ class ActorDetectors:
             elif offset <= part.replayed.get((org, aid), -1):
                 return _NO_ALERTS  # replayed after a restart: the restored state already counted it
         ts = event["occurred_at"].timestamp()
+        policies = self._policies()
+        if policies is not self._hours_for:  # a reload may have changed the hours or the closed days
+            self._hours, self._hours_for = {}, policies
         th = self._thresholds().for_org(org)
         by_actor = part.actors.get(org)
         if by_actor is None:
@@ -271,7 +275,7 @@ class ActorDetectors:
                         if novel >= th.snooping_novel_subjects:
                             alerts = self._add(alerts, self._raise("KD-SNOOPING", st, ts, th, item, Evidence(
                                 count=round(novel)), subjects=round(novel), unjust=True))
-            if not self._business_hours(org, ts):
+            if not self._business_hours(policies, org, ts):
                 st.off += 1
                 off = slide(st.off, st.off_p, ts, HALF_HOUR)
                 if off >= th.off_hours_events:
@@ -289,7 +293,7 @@ class ActorDetectors:
                     alerts = self._add(alerts, self._raise("KD-VOLUME-SPIKE", st, ts, th, item, Evidence(
                         count=round(volume), baseline=usual), episode=True))
 
-        cap = self._cap(org, actor["roles"])
+        cap = self._cap(policies, org, actor["roles"])
         if cap is not None:
             used = slide(st.rec, st.rec_p, ts, HALF_HOUR)
             if used > cap * th.rate_cap_factor:
@@ -394,11 +398,11 @@ class ActorDetectors:
         bit = self._category_bits[category] = self._tokens.bit("category:" + category)
         return bit
 
-    def _business_hours(self, org: str, ts: float) -> bool:
+    def _business_hours(self, policies: PolicySet, org: str, ts: float) -> bool:
         key = (org, int(ts // _HOURS_SLOT))
         known = self._hours.get(key)
         if known is None:
-            compiled = self._policies().get(org)
+            compiled = policies.get(org)
             # No policy loaded means no declared hours: never call it off hours.
             known = compiled is None or is_business_hours(compiled, datetime.fromtimestamp(key[1] * _HOURS_SLOT, UTC))
             if len(self._hours) >= _HOURS_CACHE_MAX:
@@ -406,8 +410,9 @@ class ActorDetectors:
             self._hours[key] = known
         return known
 
-    def _cap(self, org: str, roles: list[str]) -> int | None:
-        compiled = self._policies().get(org)
+    @staticmethod
+    def _cap(policies: PolicySet, org: str, roles: list[str]) -> int | None:
+        compiled = policies.get(org)
         if compiled is None:
             return None
         cap: int | None = None

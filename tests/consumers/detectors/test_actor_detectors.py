@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from consumers.alerts import AppiCase, Severity
-from consumers.detectors import ActorDetectors
+from consumers.detectors import ActorDetectors, DetectorThresholds, Thresholds
 from consumers.messages import EvaluatedEvent
+from consumers.policy import PolicySet
 from schemas.records import AccessEvent
-from tests.consumers.detectors.support import MORNING, NOW, baseline, detectors, event, feed, rules
+from tests.consumers.detectors.support import MORNING, NOW, POLICIES, baseline, detectors, event, feed, rules
 
 
 def test_a_new_task_repeated_within_the_hour_is_first_seen() -> None:
@@ -81,6 +83,20 @@ def test_off_hours_browsing_by_staff_but_not_services() -> None:
     service = feed(detectors(), [event(night + timedelta(minutes=5 * i), actor="weia/usage-tracker-01",
                                        actor_type="service", role="svc_usage_tracker") for i in range(6)])
     assert "KD-OFF-HOURS" not in rules(service)
+
+
+def test_business_hours_follow_a_policy_reload() -> None:
+    """Access in a slot already judged open counts as off hours once a reload declares that day closed."""
+    in_force = [POLICIES]
+    thresholds = DetectorThresholds(Thresholds(), {})
+    detector = ActorDetectors(lambda: in_force[0], lambda: thresholds, clock=lambda: NOW)
+    slot = [MORNING + timedelta(seconds=20 * i) for i in range(8)]  # one five-minute slot, 10:00 JST
+    assert feed(detector, [event(at) for at in slot[:2]]) == []
+    weia = POLICIES.by_org["weia"]
+    closed = replace(weia.policy.business_hours, closed=frozenset({MORNING.date()}))
+    in_force[0] = PolicySet({**POLICIES.by_org, "weia": replace(weia, policy=replace(weia.policy,
+                                                                                   business_hours=closed))})
+    assert rules(feed(detector, [event(at) for at in slot[2:]])) == ["KD-OFF-HOURS"]
 
 
 def test_an_account_back_after_a_month_is_dormant() -> None:
