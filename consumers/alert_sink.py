@@ -82,6 +82,9 @@ class AlertTable:
         columns = self._inserter.columns
         self._inserter.insert([[row[c] for c in columns] for row in rows])
 
+    def close(self) -> None:
+        self._client.close()
+
 
 class PublishAlertsStep(Generic[T]):
     """On the consumer's thread, in front of the writer: publish what the batch's events raised, then hand it on."""

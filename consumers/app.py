@@ -113,6 +113,13 @@ class Detection:
     behaviour: ActorDetectors
     alerts: AlertSink
     checkpoints: CheckpointSchedule
+    # Where the checkpoint's thread stores the published alerts before each row, on a handle of its own.
+    checkpoint_alerts: AlertTable
+
+    def close(self) -> None:
+        """Wait for a save in flight, then close the checkpoint's store handles."""
+        self.checkpoints.close()
+        self.checkpoint_alerts.close()
 
 
 def build_detection(config: KansaConfig, runtime: PolicyRuntime, producer: Any) -> Detection:
@@ -126,10 +133,11 @@ def build_detection(config: KansaConfig, runtime: PolicyRuntime, producer: Any) 
     # A handle of its own: the schedule saves from a thread of its own.
     checkpoints = CheckpointStore(connect(config.storage), config.kafka.consumer_group)
     behaviour = ActorDetectors(lambda: runtime.policies, lambda: runtime.thresholds, restore=checkpoints.load)
+    checkpoint_alerts = AlertTable(connect(config.storage))
     schedule = CheckpointSchedule(checkpoints, behaviour, config.pipeline.detector_checkpoint_seconds,
                                   config.pipeline.detector_idle_seconds, config.pipeline.detector_max_actors,
-                                  store_alerts=partial(alerts.store, AlertTable(connect(config.storage))))
-    return Detection([PolicyViolationAlerts(lambda: runtime.policies)], behaviour, alerts, schedule)
+                                  store_alerts=partial(alerts.store, checkpoint_alerts))
+    return Detection([PolicyViolationAlerts(lambda: runtime.policies)], behaviour, alerts, schedule, checkpoint_alerts)
 
 
 def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
@@ -191,12 +199,12 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
     )
     try:
         processor.run(stop)
-        # Alerts not tied to a batch (the SQL detectors', resolutions) published since the last one.
+        # Alerts not tied to a batch (the SQL detectors', resolutions) published since the last one;
+        # the last save stores every published alert before its rows.
         alerts.publish()
-        alerts.store(AlertTable(client))
         saver.save()
     finally:
-        saver.close()
+        detection.close()
         pipeline.close()
         background_stop.set()
         for thread in background:

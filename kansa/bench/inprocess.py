@@ -59,11 +59,11 @@ def run_chain(records: list[EncodedRecord], config: KansaConfig, client: Client)
             dead_letters.flush()
     chain.join()
     pipeline.close()
-    wiring.checkpoints.close()
     ledger.take()
     dead_letters.flush()
     wiring.alerts.publish()
     wiring.alerts.store(AlertTable(client))
+    wiring.close()
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "stored": int(scalar(client, "SELECT count() FROM access_events")),
             "alerts_published": producer.sent}

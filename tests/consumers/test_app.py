@@ -35,5 +35,5 @@ def test_staged_offsets_come_with_their_alerts_stored(pipeline_config: KansaConf
         assert ("KP003", str(event["event_id"])) in [tuple(row) for row in alerted]
     finally:
         pipeline.close()
-        detection.checkpoints.close()
+        detection.close()
         producer.close()
