@@ -11,7 +11,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 from consumers.detectors.thresholds import DetectorThresholds, ThresholdsError, load_thresholds
@@ -50,6 +51,7 @@ class PolicyRuntime:
         self._checked = clock()
         self._reload_requested = threading.Event()
         record_open_orgs(self.policies, datetime.now(UTC))
+        record_closed_days_end(self.policies)
 
     def evaluate(self, event: AccessEvent) -> Evaluation:
         decision = self._engine.evaluate(event, self.book)
@@ -100,11 +102,13 @@ class PolicyRuntime:
             return False
         for dropped in set(self.policies.by_org) - set(policies.by_org):
             # The gauge is process-wide: another runtime (the bench's warm-up) may have removed it.
-            with contextlib.suppress(KeyError):
-                metrics.ORG_OPEN.remove(dropped)
+            for gauge in (metrics.ORG_OPEN, metrics.CLOSED_DAYS_END):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(dropped)
         self.policies = policies
         self.thresholds = thresholds
         self._engine = PolicyEngine(policies)
+        record_closed_days_end(policies)
         metrics.POLICY_RELOADS.labels("ok").inc()
         log.info("policies reloaded: %s", ", ".join(sorted(policies.by_org)))
         return True
@@ -125,3 +129,15 @@ def record_open_orgs(policies: PolicySet, now: datetime) -> None:
     """Which organisations are inside their declared business hours: KM-ORG-SILENT expects events only then."""
     for org, compiled in policies.by_org.items():
         metrics.ORG_OPEN.labels(org).set(1 if is_business_hours(compiled, now) else 0)
+
+
+def record_closed_days_end(policies: PolicySet) -> None:
+    """When each organisation's list of closed days runs out (KM-POLICY-CALENDAR warns ahead of it)."""
+    for org, compiled in policies.by_org.items():
+        hours = compiled.policy.business_hours
+        if hours.closed:
+            day_after = max(hours.closed) + timedelta(days=1)
+            metrics.CLOSED_DAYS_END.labels(org).set(datetime.combine(day_after, time_of_day(0), hours.zone).timestamp())
+        else:
+            with contextlib.suppress(KeyError):
+                metrics.CLOSED_DAYS_END.remove(org)

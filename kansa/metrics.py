@@ -65,6 +65,12 @@ ORG_OPEN = Gauge(
     "kansa_org_open", "1 inside the organisation's business hours as its policy declares them, else 0.",
     ["org"], registry=REGISTRY,
 )
+CLOSED_DAYS_END = Gauge(
+    "kansa_policy_closed_days_end_timestamp_seconds",
+    "Start of the day after the last date in the organisation's business_hours.closed_on (its zone), as a Unix "
+    "time: past it, public holidays count as working days. No series for a policy that lists none.",
+    ["org"], registry=REGISTRY,
+)
 DETECTOR_STATE_ACTORS = Gauge(
     "kansa_detector_state_actors", "Actors held in streaming detector state.", registry=REGISTRY,
 )

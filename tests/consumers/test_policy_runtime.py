@@ -31,6 +31,10 @@ def open_flag(org: str) -> float | None:
     return metrics.REGISTRY.get_sample_value("kansa_org_open", {"org": org})
 
 
+def calendar_end(org: str) -> float | None:
+    return metrics.REGISTRY.get_sample_value("kansa_policy_closed_days_end_timestamp_seconds", {"org": org})
+
+
 def counselling_event() -> AccessEvent:
     (event,) = [e for e in sample_events() if e["purpose"] == "p01_consultation_service"]
     return event
@@ -122,6 +126,23 @@ def test_no_org_is_open_on_a_closed_day() -> None:
     assert (open_flag("weia"), open_flag("izumisano-ssw"), open_flag("chiba-cia")) == (0, 0, 1)
 
 
+def test_each_policys_closed_days_end_where_its_list_ends(policy_dir: Path) -> None:
+    """weia's list ends 2027-11-23: gauge at 2027-11-24 00:00 Tokyo; chiba-cia lists none; a reload moves it."""
+    PolicyRuntime(policy_dir, watch_seconds=1.0)
+    assert calendar_end("weia") == datetime(2027, 11, 23, 15, 0, tzinfo=UTC).timestamp()
+    assert calendar_end("chiba-cia") is None
+    weia = policy_dir / "weia.yaml"
+    weia.write_text(weia.read_text(encoding="utf-8").replace('"2027-11-23"]', '"2027-11-23", "2028-01-03"]'),
+                    encoding="utf-8")
+    clock = Clock()
+    runtime = PolicyRuntime(policy_dir, watch_seconds=1.0, clock=clock)
+    assert calendar_end("weia") == datetime(2028, 1, 3, 15, 0, tzinfo=UTC).timestamp()
+    weia.write_text(weia.read_text(encoding="utf-8").replace(', "2028-01-03"]', ']'), encoding="utf-8")
+    clock.now = 5
+    runtime.refresh()
+    assert calendar_end("weia") == datetime(2027, 11, 23, 15, 0, tzinfo=UTC).timestamp()
+
+
 def test_an_org_whose_policy_is_removed_loses_its_open_flag(policy_dir: Path) -> None:
     """After a reload without izumisano-ssw's file, the gauge no longer has its series (KM-ORG-SILENT ignores it)."""
     clock = Clock()
@@ -131,6 +152,7 @@ def test_an_org_whose_policy_is_removed_loses_its_open_flag(policy_dir: Path) ->
     clock.now = 5
     runtime.refresh()
     assert open_flag("izumisano-ssw") is None
+    assert calendar_end("izumisano-ssw") is None
     assert open_flag("weia") is not None
 
 
