@@ -35,7 +35,7 @@ from consumers.steps.write import WriteStep
 from consumers.subject_requests import SubjectRequestTailer, load_requests, store_requests
 from consumers.violation_alerts import PolicyViolationAlerts
 from kansa.config import KansaConfig
-from kansa.kafka_clients import make_consumer, make_producer
+from kansa.kafka_clients import close_producer, make_consumer, make_producer
 from kansa.storage.client import connect
 from kansa.storage.migrate import migrate
 from schemas.codec import AvroCodec
@@ -209,5 +209,5 @@ def run_consumer(config: KansaConfig, stop: threading.Event) -> None:
         background_stop.set()
         for thread in background:
             thread.join(timeout=10)
-        producer.close(timeout=30)
+        close_producer(producer, 30)
         client.close()

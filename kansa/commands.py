@@ -172,7 +172,7 @@ def cmd_request(args: argparse.Namespace, config: KansaConfig) -> int:
     import uuid
     from datetime import UTC, datetime
 
-    from kansa.kafka_clients import make_producer
+    from kansa.kafka_clients import close_producer, make_producer
     from producers.subject_requests import file_request
     from schemas.records import SubjectRequest
 
@@ -187,7 +187,7 @@ def cmd_request(args: argparse.Namespace, config: KansaConfig) -> int:
     try:
         file_request(producer, config.kafka.requests_topic, request)
     finally:
-        producer.close(timeout=30)
+        close_producer(producer, 30)
     print_json({"request_id": str(request["request_id"]), "subject_id": subject, "kind": args.kind,
                 "effective_at": request["effective_at"].isoformat()})
     return 0

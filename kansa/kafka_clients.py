@@ -7,7 +7,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
 from kansa.config import KafkaSettings
 
@@ -46,6 +46,23 @@ def make_producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
     }
     options.update(overrides)
     return KafkaProducer(**options)
+
+
+def close_producer(producer: KafkaProducer, timeout: float) -> None:
+    """Close within about `timeout` s; records still unacknowledged then are dropped, failing their futures.
+
+    kafka-python's own close() flushes first and, when records are still pending, raises
+    KafkaTimeoutError before it stops the sender thread, which then retries them in the background
+    until the process ends. A caller that must know what was lost asks first (the SDK's flush names it).
+    """
+    # No public call stops the sender once close() has raised, nor waits for it after close(0).
+    sender = producer._sender
+    try:
+        producer.close(timeout=timeout)
+    except KafkaTimeoutError:
+        log.warning("producer closed with records unacknowledged after %s s; they are dropped", timeout)
+        sender.force_close()
+    sender.join(timeout=5)
 
 
 def ensure_topics(settings: KafkaSettings) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,10 +9,9 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaTimeoutError
 
 from kansa.config import KafkaSettings, KansaConfig
-from kansa.kafka_clients import ensure_topics, make_producer
+from kansa.kafka_clients import close_producer, ensure_topics, make_producer
 from kansa.localstack.broker import LocalBroker, free_port
 from producers.pseudonym import SubjectPseudonymiser
 from producers.sdk import AccessAuditor, DeliveryError
@@ -254,5 +252,21 @@ def test_flush_timeout_surfaces_delivery_error(lost_broker: tuple[LocalBroker, K
             auditor.flush(1)
         assert caught.value.event_ids == [str(pending)]
     finally:
-        with contextlib.suppress(KafkaTimeoutError):  # the client's own close() times out on the lost event
-            producer.close(timeout=0)
+        close_producer(producer, 0)
+
+
+def test_close_names_the_lost_event_and_stops_the_client(lost_broker: tuple[LocalBroker, KafkaSettings]) -> None:
+    """close(timeout) on a lost broker promptly raises DeliveryError naming the pending event; the client stops."""
+    broker, settings = lost_broker
+    producer = make_producer(settings, **{**FAST_FAIL, "delivery_timeout_ms": 120_000})
+    auditor = AccessAuditor(producer, settings.events_topic, "weia", "hr-portal")
+    auditor.record(**FIELDS)
+    auditor.flush(10)
+    crash(broker)
+    pending = auditor.record(**FIELDS)
+    began = time.monotonic()
+    with pytest.raises(DeliveryError) as caught:
+        auditor.close(1)
+    assert caught.value.event_ids == [str(pending)]
+    assert time.monotonic() - began < 10
+    assert not producer._sender.is_alive()
