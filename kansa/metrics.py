@@ -66,7 +66,7 @@ ORG_OPEN = Gauge(
     ["org"], registry=REGISTRY,
 )
 CLOSED_DAYS_END = Gauge(
-    "kansa_policy_closed_days_end_timestamp_seconds",
+    "kansa_policy_closed_on_end_timestamp_seconds",
     "Start of the day after the last date in the organisation's business_hours.closed_on (its zone), as a Unix "
     "time: past it, public holidays count as working days. No series for a policy that lists none.",
     ["org"], registry=REGISTRY,

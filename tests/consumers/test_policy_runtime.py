@@ -32,7 +32,7 @@ def open_flag(org: str) -> float | None:
 
 
 def calendar_end(org: str) -> float | None:
-    return metrics.REGISTRY.get_sample_value("kansa_policy_closed_days_end_timestamp_seconds", {"org": org})
+    return metrics.REGISTRY.get_sample_value("kansa_policy_closed_on_end_timestamp_seconds", {"org": org})
 
 
 def counselling_event() -> AccessEvent:
