@@ -1,8 +1,10 @@
 """KD-POPULAR-SUBJECT: one subject opened by many actors who never opened it before, as SQL over ClickHouse.
 
 Runs on a schedule in its own thread with its own client, over a sliding window of event time
-ending at the newest stored event of each organisation. The alert id derives from (rule, org,
-subject, window bucket), so reruns and several consumers raising the same finding agree on it.
+ending at the newest stored event of each organisation. When event time has moved on by more than
+a quarter window since the last run (a consumer catching up on a backlog, a slow run), the windows
+in between are looked at too, so a burst is not slid past unseen. The alert id derives from (rule,
+org, subject, window bucket), so reruns and several consumers raising the same finding agree on it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from consumers.alerts import Alert, Kind, LocalizedText, new_alert
 from consumers.alerts.fingerprint import episode_id
 from consumers.alerts.model import utc_now
 from consumers.detectors.explain import RULES, sensitivities_of
-from consumers.detectors.thresholds import DetectorThresholds
+from consumers.detectors.thresholds import DetectorThresholds, Thresholds
 from consumers.policy import PolicySet
 
 RULE = "KD-POPULAR-SUBJECT"
 _REMEMBERED = 10_000
+# Windows looked at overlap by three quarters: any burst within three quarters of a window is whole in one.
+_STEPS_PER_WINDOW = 4
 
 _BOUNDS = "SELECT max(occurred_at), min(occurred_at), count() FROM access_events WHERE org = {org:String}"
 # ClickHouse has no correlated subqueries: the baseline readers come from a join on subject.
@@ -35,7 +39,8 @@ FROM (
            max(occurred_at) AS last_at, arraySlice(groupArray(toString(event_id)), 1, 20) AS ids,
            groupUniqArrayArray(data_categories) AS categories
     FROM access_events
-    WHERE org = {org:String} AND subject_id != '' AND actor_type != 'service' AND occurred_at >= {start:DateTime64(6)}
+    WHERE org = {org:String} AND subject_id != '' AND actor_type != 'service'
+      AND occurred_at >= {start:DateTime64(6)} AND occurred_at <= {end:DateTime64(6)}
     GROUP BY subject_id
     HAVING actors >= {min_actors:UInt32}
 ) AS w
@@ -58,6 +63,7 @@ class PopularSubjectDetector:
         self._thresholds = thresholds
         self._clock = clock
         self._raised: dict[str, None] = {}
+        self._looked_until: dict[str, datetime] = {}
 
     def run(self) -> list[Alert]:
         found: list[Alert] = []
@@ -68,24 +74,43 @@ class PopularSubjectDetector:
             newest, oldest = _aware(newest), _aware(oldest)
             if not stored:
                 continue
-            start = newest - timedelta(seconds=th.popular_window)
-            if (start - oldest).total_seconds() < th.popular_min_history:
-                continue  # no baseline yet: every subject would look new
-            rows = self._client.query(_SQL, parameters={
-                "org": org, "start": start, "since": start - timedelta(seconds=th.popular_baseline),
-                "min_actors": th.popular_actors,
-            }).result_rows
-            for subject, actors, events, first, last, ids, categories, prior in rows:
-                first_at, last_at = _aware(first), _aware(last)
-                if (prior or 0) > th.popular_prior_share * actors:
-                    continue  # a subject many people handle anyway, e.g. a long-running case
-                bucket = int(first_at.timestamp() // th.popular_window)
-                alert_id = episode_id(RULE, f"{org}\x1f{subject}\x1f{bucket}")
-                if alert_id in self._raised:
-                    continue
-                self._remember(alert_id)
-                found.append(self._alert(alert_id, org, subject, int(actors), int(events), int(prior), first_at,
-                                         last_at, list(ids), list(categories), policies))
+            window = timedelta(seconds=th.popular_window)
+            for end in self._window_ends(org, newest, window):
+                start = end - window
+                if (start - oldest).total_seconds() < th.popular_min_history:
+                    continue  # no baseline yet: every subject would look new
+                found.extend(self._look(org, start, end, th, policies))
+            self._looked_until[org] = newest
+        return found
+
+    def _window_ends(self, org: str, newest: datetime, window: timedelta) -> list[datetime]:
+        """The newest event, and a window end every quarter window since the last run's when it is further back."""
+        step = window / _STEPS_PER_WINDOW
+        end = self._looked_until.get(org)
+        ends: list[datetime] = []
+        if end is not None:
+            while end + step < newest:
+                end += step
+                ends.append(end)
+        return [*ends, newest]
+
+    def _look(self, org: str, start: datetime, end: datetime, th: Thresholds, policies: PolicySet) -> list[Alert]:
+        rows = self._client.query(_SQL, parameters={
+            "org": org, "start": start, "end": end, "since": start - timedelta(seconds=th.popular_baseline),
+            "min_actors": th.popular_actors,
+        }).result_rows
+        found: list[Alert] = []
+        for subject, actors, events, first, last, ids, categories, prior in rows:
+            first_at, last_at = _aware(first), _aware(last)
+            if (prior or 0) > th.popular_prior_share * actors:
+                continue  # a subject many people handle anyway, e.g. a long-running case
+            bucket = int(first_at.timestamp() // th.popular_window)
+            alert_id = episode_id(RULE, f"{org}\x1f{subject}\x1f{bucket}")
+            if alert_id in self._raised:
+                continue
+            self._remember(alert_id)
+            found.append(self._alert(alert_id, org, subject, int(actors), int(events), int(prior), first_at,
+                                     last_at, list(ids), list(categories), policies))
         return found
 
     def _alert(self, alert_id: str, org: str, subject: str, actors: int, events: int, prior: int,

@@ -66,3 +66,16 @@ def test_nothing_is_reported_without_twelve_hours_of_history(store_client: Clien
     """With too little history every subject would look new, so the detector waits."""
     store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)))
     assert detector(store_client).run() == []
+
+
+def test_a_burst_stored_behind_later_events_is_still_looked_at(store_client: Client) -> None:
+    """Events stored since the last run that reach hours past a burst (a backlog caught up) still show the burst."""
+    history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
+    store(store_client, history)
+    found = detector(store_client)
+    assert found.run() == []
+    later = [event(WINDOW_START + timedelta(minutes=30 + 10 * i), subject=f"client-{i % 10:06d}") for i in range(24)]
+    store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)) + later)
+    (alert,) = found.run()
+    assert (alert.subject, alert.count) == ("client-famous", 10)
+    assert found.run() == []
