@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kafka.errors import KafkaError
+
 from kansa.config import ConfigError, KansaConfig
 from kansa.storage.client import StorageError
 
@@ -29,8 +31,10 @@ class OperationFailed(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    broker = "the broker"
     try:
         config = KansaConfig.from_env(os.environ)
+        broker = f"the broker at {config.kafka.bootstrap_servers} (KANSA_KAFKA_BOOTSTRAP_SERVERS)"
         logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         # kafka-python logs every connection at INFO; its warnings and errors are what operators need.
         logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(config.log_level)))
@@ -44,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (OperationFailed, StorageError) as exc:
         print(f"kansa: {exc}", file=sys.stderr)
+        return 1
+    except KafkaError as exc:
+        # Commands that need Kafka let the client's error come here: it means the broker is away or refused.
+        print(f"kansa: {broker} failed: {exc}; is it running? `kansa up` starts a local one", file=sys.stderr)
         return 1
 
 

@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from kansa.cli import main
 from kansa.config import KansaConfig
+from kansa.localstack.broker import free_port
 from kansa.storage.migrate import available_migrations
 from schemas.codec import AvroCodec
 from schemas.registry import ACCESS_EVENT, SchemaRegistry
@@ -147,6 +148,17 @@ def test_bad_environment_exits_2_naming_the_variable(
     code, _, err = run(["topics"], capsys)
     assert code == 2
     assert "KANSA_KAFKA_PARTITION" in err
+
+
+def test_unreachable_broker_exits_1_naming_it(
+        env: KansaConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """With no broker at the configured address a Kafka command exits 1 with one line naming it, no traceback."""
+    address = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("KANSA_KAFKA_BOOTSTRAP_SERVERS", address)
+    code, _, err = run(["topics"], capsys)
+    assert code == 1
+    assert f"the broker at {address} (KANSA_KAFKA_BOOTSTRAP_SERVERS) failed" in err
+    assert "Traceback" not in err
 
 
 def test_log_level_variable_is_accepted_and_checked(env: KansaConfig, monkeypatch: pytest.MonkeyPatch,
