@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
+from kansa import metrics
 from kansa.config import KansaConfig
 from kansa.kafka_clients import ensure_topics, make_producer
 from kansa.localstack.broker import free_port
@@ -71,8 +72,6 @@ _UNIT_PREFIXES = ("pico", "nano", "micro", "milli", "centi", "deci", "deca", "he
 
 def test_metric_names_hold_base_units_only() -> None:
     """No metric name has a word promtool reads as a non-base or prefixed unit (days, milliseconds, ...)."""
-    from kansa import metrics
-
     wrong = {*_NON_BASE_UNITS, *(p + u for p in _UNIT_PREFIXES for u in (*_BASE_UNITS, *_NON_BASE_UNITS))}
     names = [family.name for family in metrics.REGISTRY.collect()]
     assert len(names) > 10
