@@ -3,8 +3,10 @@
 Runs on a schedule in its own thread with its own client, over a sliding window of event time
 ending at the newest stored event of each organisation. When event time has moved on by more than
 a quarter window since the last run (a consumer catching up on a backlog, a slow run), the windows
-in between are looked at too, so a burst is not slid past unseen. The alert id derives from (rule,
-org, subject, window bucket), so reruns and several consumers raising the same finding agree on it.
+in between are looked at too, so a burst is not slid past unseen. How far it has looked is stored
+beside the events (`sql_detector_progress`), so a consumer restarted after an outage goes on from
+there. The alert id derives from (rule, org, subject, window bucket), so reruns and several
+consumers raising the same finding agree on it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ RULE = "KD-POPULAR-SUBJECT"
 _REMEMBERED = 10_000
 # Windows looked at overlap by three quarters: any burst within three quarters of a window is whole in one.
 _STEPS_PER_WINDOW = 4
+# 24 windows' worth per run (a day at the default hour): a longer backlog is caught up over the next runs.
+_MAX_WINDOWS_PER_RUN = 96
+
+_PROGRESS = "SELECT org, max(looked_until) FROM sql_detector_progress WHERE rule = {rule:String} GROUP BY org"
 
 _BOUNDS = "SELECT max(occurred_at), min(occurred_at), count() FROM access_events WHERE org = {org:String}"
 # ClickHouse has no correlated subqueries: the baseline readers come from a join on subject.
@@ -63,10 +69,14 @@ class PopularSubjectDetector:
         self._thresholds = thresholds
         self._clock = clock
         self._raised: dict[str, None] = {}
-        self._looked_until: dict[str, datetime] = {}
+        self._looked_until: dict[str, datetime] | None = None
 
     def run(self) -> list[Alert]:
+        if self._looked_until is None:
+            rows = self._client.query(_PROGRESS, parameters={"rule": RULE}).result_rows
+            self._looked_until = {org: _aware(until) for org, until in rows}
         found: list[Alert] = []
+        progress: list[list[object]] = []
         policies = self._policies()
         for org in policies:
             th = self._thresholds().for_org(org)
@@ -75,24 +85,17 @@ class PopularSubjectDetector:
             if not stored:
                 continue
             window = timedelta(seconds=th.popular_window)
-            for end in self._window_ends(org, newest, window):
+            ends = _window_ends(self._looked_until.get(org), newest, window)
+            for end in ends:
                 start = end - window
                 if (start - oldest).total_seconds() < th.popular_min_history:
                     continue  # no baseline yet: every subject would look new
                 found.extend(self._look(org, start, end, th, policies))
-            self._looked_until[org] = newest
+            self._looked_until[org] = ends[-1]
+            progress.append([RULE, org, ends[-1]])
+        if progress:
+            self._client.insert("sql_detector_progress", progress, column_names=["rule", "org", "looked_until"])
         return found
-
-    def _window_ends(self, org: str, newest: datetime, window: timedelta) -> list[datetime]:
-        """The newest event, and a window end every quarter window since the last run's when it is further back."""
-        step = window / _STEPS_PER_WINDOW
-        end = self._looked_until.get(org)
-        ends: list[datetime] = []
-        if end is not None:
-            while end + step < newest:
-                end += step
-                ends.append(end)
-        return [*ends, newest]
 
     def _look(self, org: str, start: datetime, end: datetime, th: Thresholds, policies: PolicySet) -> list[Alert]:
         rows = self._client.query(_SQL, parameters={
@@ -158,6 +161,20 @@ class SqlDetectorThread:
                 raise_alert(self._found.get_nowait())
             except queue.Empty:
                 return
+
+
+def _window_ends(looked_until: datetime | None, newest: datetime, window: timedelta) -> list[datetime]:
+    """A window end every quarter window after `looked_until` up to the newest event, at most a run's worth."""
+    step = window / _STEPS_PER_WINDOW
+    end = looked_until
+    ends: list[datetime] = []
+    if end is not None:
+        while end + step < newest:
+            if len(ends) == _MAX_WINDOWS_PER_RUN:
+                return ends
+            end += step
+            ends.append(end)
+    return [*ends, newest]
 
 
 def _aware(value: datetime) -> datetime:

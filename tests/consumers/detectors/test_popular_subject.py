@@ -79,3 +79,31 @@ def test_a_burst_stored_behind_later_events_is_still_looked_at(store_client: Cli
     (alert,) = found.run()
     assert (alert.subject, alert.count) == ("client-famous", 10)
     assert found.run() == []
+
+
+def test_a_restarted_consumer_goes_on_from_where_the_last_run_stopped(store_client: Client) -> None:
+    """A burst inside the backlog a consumer restarts on is found: how far it had looked is in the store."""
+    history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
+    store(store_client, history)
+    assert detector(store_client).run() == []
+    later = [event(WINDOW_START + timedelta(minutes=30 + 10 * i), subject=f"client-{i % 10:06d}") for i in range(24)]
+    store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)) + later)
+    (alert,) = detector(store_client).run()
+    assert (alert.subject, alert.count) == ("client-famous", 10)
+
+
+def test_a_backlog_longer_than_a_day_is_caught_up_over_several_runs(store_client: Client) -> None:
+    """Each run looks at a day of windows at most and stores how far it got; the next run goes on from there."""
+    history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
+    store(store_client, history)
+    found = detector(store_client)
+    assert found.run() == []
+    far = WINDOW_START + timedelta(hours=30)
+    later = [event(far + timedelta(hours=2, minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(6)]
+    store(store_client, [event(far + timedelta(minutes=i), actor=f"weia/staff-{a:04d}", subject="client-famous")
+                         for i, a in enumerate(range(10, 20))] + later)
+    assert found.run() == []
+    looked = store_client.query("SELECT max(looked_until) FROM sql_detector_progress").result_rows[0][0]
+    assert (MORNING + timedelta(minutes=790) + timedelta(hours=24)).replace(tzinfo=None) == looked.replace(tzinfo=None)
+    (alert,) = detector(store_client).run()
+    assert alert.subject == "client-famous"
