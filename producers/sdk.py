@@ -15,10 +15,10 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from kansa.kafka_clients import close_producer
 from producers.pseudonym import SubjectPseudonymiser
+from schemas.access_event_writer import AccessEventEncoder, access_event_encoder
 from schemas.cloudevents import ACCESS_EVENT_TYPE, access_event_source, binary_headers
-from schemas.codec import AvroCodec
 from schemas.records import AccessEvent, Action, Actor, Outcome
-from schemas.registry import ACCESS_EVENT, SchemaRegistry
+from schemas.registry import SchemaRegistry
 from schemas.validation import validate_access_event
 
 P = ParamSpec("P")
@@ -38,14 +38,14 @@ class AccessAuditor:
     """Sends access events for one app. Thread-safe; call `flush()` before exit, or use it as a context manager."""
 
     def __init__(self, producer: Any, topic: str, org: str, app: str,
-                 pseudonymiser: SubjectPseudonymiser | None = None, codec: AvroCodec | None = None,
+                 pseudonymiser: SubjectPseudonymiser | None = None, codec: AccessEventEncoder | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._producer = producer
         self._topic = topic
         self._org = org
         self._app = app
         self._pseudonymiser = pseudonymiser
-        self._codec = codec or AvroCodec(SchemaRegistry.load(), ACCESS_EVENT)
+        self._codec = codec or access_event_encoder(SchemaRegistry.load())
         self._clock = clock
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Any]] = []
