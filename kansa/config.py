@@ -30,7 +30,9 @@ class KafkaSettings:
     alerts_topic: str = "kansa.alerts"
     requests_topic: str = "kansa.subject-requests"
     consumer_group: str = "kansa-audit"
-    partitions: int = 4
+    # One on the local broker: tansu's in-memory storage spends more on every fetch as a topic grows,
+    # several times more with several partitions (docs/performance.md, "Ninth round"). Production: 4.
+    partitions: int = 1
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1000
     max_poll_interval_ms: int = 60000
@@ -112,7 +114,7 @@ class KansaConfig:
         reader = _EnvReader(env)
         profile = reader.choice("KANSA_PROFILE", ("local", "production"), "local")
         kafka_defaults = KafkaSettings() if profile == "local" else KafkaSettings(
-            session_timeout_ms=45000, heartbeat_interval_ms=3000, max_poll_interval_ms=300000,
+            partitions=4, session_timeout_ms=45000, heartbeat_interval_ms=3000, max_poll_interval_ms=300000,
         )
         kafka = _section(reader, "KANSA_KAFKA_", kafka_defaults, secret_files={"sasl_password"})
         storage = _section(reader, "KANSA_CLICKHOUSE_", StorageSettings(), secret_files={"password"})

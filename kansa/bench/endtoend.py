@@ -170,7 +170,7 @@ def measure(base: KansaConfig, rate: float, seconds: float, warmup: float, seed:
             raise RuntimeError(f"the consumer failed: {failures[0]!r}") from failures[0]
         since = datetime.fromtimestamp(measured_from, UTC)
         figures: dict[str, Any] = {
-            "target_rate": rate, "events_sent": sent.value, "events_stored": _stored(),
+            "target_rate": rate, "partitions": kafka.partitions, "events_sent": sent.value, "events_stored": _stored(),
             "send_seconds": round(send_seconds, 2), "drain_seconds": round(drain_seconds, 2),
             "sustained_events_per_second": _steady_rate(progress),
             **_stored_latency(client, since),

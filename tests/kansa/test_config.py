@@ -44,11 +44,12 @@ def test_empty_value_means_default() -> None:
 
 
 def test_production_profile_uses_kafka_defaults_and_variables_still_win() -> None:
-    """`production` restores Kafka's longer client timeouts; an explicit variable overrides the profile."""
+    """`production` restores Kafka's longer client timeouts and four partitions; an explicit variable wins."""
     production = KansaConfig.from_env({"KANSA_PROFILE": "production"})
     assert production.profile == "production"
     assert (production.kafka.session_timeout_ms, production.kafka.heartbeat_interval_ms,
-            production.kafka.max_poll_interval_ms) == (45000, 3000, 300000)
+            production.kafka.max_poll_interval_ms, production.kafka.partitions) == (45000, 3000, 300000, 4)
+    assert KansaConfig.from_env({}).kafka.partitions == 1
     tuned = KansaConfig.from_env({"KANSA_PROFILE": "production", "KANSA_KAFKA_SESSION_TIMEOUT_MS": "10000"})
     assert tuned.kafka.session_timeout_ms == 10000
     assert tuned.kafka.heartbeat_interval_ms == 3000
