@@ -20,7 +20,7 @@ from consumers.messages import Batch, StoredEvent
 from consumers.policy import PolicySet
 from consumers.policy.decision import ALLOW, Decision
 from consumers.rows import retention_end
-from schemas.codec import AvroCodec
+from schemas.codec import AvroCodec, avro_long, avro_string, varint
 from schemas.registry import ACCESS_EVENT, SCHEMA_DIR, SchemaRegistry
 
 _CONSUMER_FIELDS: list[dict[str, Any]] = [
@@ -56,25 +56,6 @@ def stored_event_schema(access_event: dict[str, Any]) -> dict[str, Any]:
             "fields": fields + _CONSUMER_FIELDS}
 
 
-def avro_long(value: int) -> bytes:
-    """Avro's zig-zag varint."""
-    return _varint((value << 1) ^ (value >> 63))
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def avro_string(text: str) -> bytes:
-    raw = text.encode()
-    return avro_long(len(raw)) + raw
-
-
 def passthrough_body(framed: bytes) -> bytes:
     """The Avro body of a newest-schema record if ClickHouse can take it as sent, else b"" (re-encode it).
 
@@ -104,7 +85,7 @@ class OffsetEncoder:
             return avro_long(offset)
         rest = self._rest.get(value >> 7)
         if rest is None:
-            rest = self._rest[value >> 7] = _varint(value >> 7)
+            rest = self._rest[value >> 7] = varint(value >> 7)
         return _CONTINUED[value & 0x7F] + rest
 
 

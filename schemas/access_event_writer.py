@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from schemas.codec import MAGIC, AvroCodec
+from schemas.codec import MAGIC, AvroCodec, avro_long
 from schemas.errors import InvalidEvent
 from schemas.records import ACTIONS, ACTOR_TYPES, OUTCOMES
 from schemas.registry import ACCESS_EVENT, SchemaRegistry
@@ -41,25 +41,14 @@ def access_event_encoder(registry: SchemaRegistry) -> AccessEventEncoder:
     return AvroCodec(registry, ACCESS_EVENT)
 
 
-def _long(value: int) -> bytes:
-    """Avro long: zig-zag, then a little-endian base-128 varint."""
-    rest = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while rest > 0x7F:
-        out.append((rest & 0x7F) | 0x80)
-        rest >>= 7
-    out.append(rest)
-    return bytes(out)
-
-
-_SMALL = [_long(n) for n in range(1024)]
-_ACTOR_TYPES = {symbol: _long(index) for index, symbol in enumerate(ACTOR_TYPES)}
-_ACTIONS = {symbol: _long(index) for index, symbol in enumerate(ACTIONS)}
-_OUTCOMES = {symbol: _long(index) for index, symbol in enumerate(OUTCOMES)}
+_SMALL = [avro_long(n) for n in range(1024)]
+_ACTOR_TYPES = {symbol: avro_long(index) for index, symbol in enumerate(ACTOR_TYPES)}
+_ACTIONS = {symbol: avro_long(index) for index, symbol in enumerate(ACTIONS)}
+_OUTCOMES = {symbol: avro_long(index) for index, symbol in enumerate(OUTCOMES)}
 
 
 def _count(value: int) -> bytes:
-    return _SMALL[value] if 0 <= value < 1024 else _long(value)
+    return _SMALL[value] if 0 <= value < 1024 else avro_long(value)
 
 
 def _text(value: str) -> bytes:
@@ -73,7 +62,7 @@ def _optional(value: str | None) -> bytes:
 
 def _micros(value: datetime) -> bytes:
     since = value - _EPOCH
-    return _long((since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds)
+    return avro_long((since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds)
 
 
 class _Texts(dict[str, bytes]):

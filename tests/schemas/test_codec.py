@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import struct
+from io import BytesIO
 
+import fastavro
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.codec import AvroCodec
+from schemas.codec import AvroCodec, avro_long
 from schemas.errors import InvalidEvent
 from schemas.records import AccessEvent
 from schemas.registry import ACCESS_EVENT, SUBJECT_REQUEST, SchemaRegistry
@@ -146,3 +148,11 @@ def test_mutated_valid_message_raises_only_invalid_event(data: st.DataObject) ->
     encoded[index] = data.draw(st.integers(0, 255))
     error = decode_error(bytes(encoded))
     assert error is None or error.reason in REASONS
+
+
+@pytest.mark.parametrize("value", [0, 1, -1, 63, 64, -65, 2**31, 2**62, -(2**63)])
+def test_avro_long_matches_fastavro(value: int) -> None:
+    """The zig-zag varint is byte for byte what fastavro writes for a long."""
+    buffer = BytesIO()
+    fastavro.schemaless_writer(buffer, {"type": "long"}, value)
+    assert avro_long(value) == buffer.getvalue()
