@@ -48,6 +48,7 @@ _OUTCOMES = {symbol: avro_long(index) for index, symbol in enumerate(OUTCOMES)}
 
 
 def _count(value: int) -> bytes:
+    """Lengths and counts are nearly always small: those come from a table instead of a varint loop."""
     return _SMALL[value] if 0 <= value < 1024 else avro_long(value)
 
 
