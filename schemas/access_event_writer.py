@@ -9,12 +9,12 @@ pinned below; for any other it hands back fastavro's codec, and a test fails unt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from schemas.codec import MAGIC, AvroCodec, avro_long
+from schemas.codec import MAGIC, AvroCodec, avro_long, avro_string
 from schemas.errors import InvalidEvent
 from schemas.records import ACTIONS, ACTOR_TYPES, OUTCOMES
 from schemas.registry import ACCESS_EVENT, SchemaRegistry
@@ -41,24 +41,17 @@ def access_event_encoder(registry: SchemaRegistry) -> AccessEventEncoder:
     return AvroCodec(registry, ACCESS_EVENT)
 
 
-_SMALL = [avro_long(n) for n in range(1024)]
 _ACTOR_TYPES = {symbol: avro_long(index) for index, symbol in enumerate(ACTOR_TYPES)}
 _ACTIONS = {symbol: avro_long(index) for index, symbol in enumerate(ACTIONS)}
 _OUTCOMES = {symbol: avro_long(index) for index, symbol in enumerate(OUTCOMES)}
 
 
-def _count(value: int) -> bytes:
-    """Lengths and counts are nearly always small: those come from a table instead of a varint loop."""
-    return _SMALL[value] if 0 <= value < 1024 else avro_long(value)
-
-
-def _text(value: str) -> bytes:
-    data = value.encode()
-    return _count(len(data)) + data
-
-
 def _optional(value: str | None) -> bytes:
-    return _NULL if value is None else _PRESENT + _text(value)
+    return _NULL if value is None else _PRESENT + avro_string(value)
+
+
+def _array(items: tuple[str, ...]) -> bytes:
+    return avro_long(len(items)) + b"".join([avro_string(item) for item in items]) + _NULL if items else _NULL
 
 
 def _micros(value: datetime) -> bytes:
@@ -66,21 +59,17 @@ def _micros(value: datetime) -> bytes:
     return avro_long((since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds)
 
 
-class _Texts(dict[str, bytes]):
-    """Encoded strings that repeat, bounded: emptied when full (the next events refill what they use)."""
+class _Encoded(dict[Any, bytes]):
+    """Encodings of values that repeat, bounded: emptied when full (the next events refill what they use)."""
 
-    def __missing__(self, value: str) -> bytes:
+    def __init__(self, encode: Callable[[Any], bytes]) -> None:
+        super().__init__()
+        self._encode = encode
+
+    def __missing__(self, value: Any) -> bytes:
         if len(self) >= _CACHED_VALUES:
             self.clear()
-        encoded = self[value] = _text(value)
-        return encoded
-
-
-class _OptionalTexts(dict[str | None, bytes]):
-    def __missing__(self, value: str | None) -> bytes:
-        if len(self) >= _CACHED_VALUES:
-            self.clear()
-        encoded = self[value] = _optional(value)
+        encoded = self[value] = self._encode(value)
         return encoded
 
 
@@ -90,39 +79,28 @@ class AccessEventWriter:
     def __init__(self, writer_id: int) -> None:
         self.writer_id = writer_id
         self._header = bytes([MAGIC]) + writer_id.to_bytes(4, "big")
-        self._texts = _Texts()
-        self._optional_texts = _OptionalTexts()
-        self._lists: dict[tuple[str, ...], bytes] = {}
+        self._texts = _Encoded(avro_string)
+        self._optional_texts = _Encoded(_optional)
+        self._arrays = _Encoded(_array)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         """Expects an event `validate_access_event` accepted; anything else raises InvalidEvent."""
-        texts, optional_texts = self._texts, self._optional_texts
+        texts, optional_texts, arrays = self._texts, self._optional_texts, self._arrays
         try:
             actor, resource, collected = record["actor"], record["resource"], record.get("collected_at")
             event_id = record["event_id"]
             return b"".join((
-                self._header, _text(str(event_id) if isinstance(event_id, UUID) else event_id),
+                self._header, avro_string(str(event_id) if isinstance(event_id, UUID) else event_id),
                 _micros(record["occurred_at"]),
-                texts[record["org"]], texts[record["app"]], _text(actor["id"]), _ACTOR_TYPES[actor["type"]],
-                self._list(actor["roles"]), optional_texts[actor.get("department")], _ACTIONS[record["action"]],
+                texts[record["org"]], texts[record["app"]], avro_string(actor["id"]), _ACTOR_TYPES[actor["type"]],
+                arrays[tuple(actor["roles"])], optional_texts[actor.get("department")], _ACTIONS[record["action"]],
                 texts[resource["system"]], texts[resource["record_type"]], _optional(record.get("subject_id")),
-                optional_texts[record.get("subject_key_id")], _count(record["subject_count"]),
-                self._list(record["data_categories"]), texts[record["purpose"]],
+                optional_texts[record.get("subject_key_id")], avro_long(record["subject_count"]),
+                arrays[tuple(record["data_categories"])], texts[record["purpose"]],
                 optional_texts[record.get("legal_basis")], optional_texts[record.get("recipient")],
                 _optional(record.get("source_ip")), _optional(record.get("session_id")),
-                _optional(record.get("request_id")), _OUTCOMES[record["outcome"]], _count(record["record_count"]),
+                _optional(record.get("request_id")), _OUTCOMES[record["outcome"]], avro_long(record["record_count"]),
                 _NULL if collected is None else _PRESENT + _micros(collected),
             ))
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidEvent("invalid_field", f"does not fit {ACCESS_EVENT}: {exc!r}") from exc
-
-    def _list(self, items: Sequence[str]) -> bytes:
-        key = tuple(items)
-        encoded = self._lists.get(key)
-        if encoded is None:
-            if len(self._lists) >= _CACHED_VALUES:
-                self._lists.clear()
-            texts = self._texts
-            encoded = self._lists[key] = (
-                _count(len(key)) + b"".join([texts[item] for item in key]) + _NULL if key else _NULL)
-        return encoded

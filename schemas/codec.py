@@ -17,7 +17,12 @@ _HEADER = struct.Struct(">bI")
 
 
 def avro_long(value: int) -> bytes:
-    """Avro's zig-zag varint, for hand-written encoders of hot paths."""
+    """Avro's zig-zag varint, for hand-written encoders of hot paths.
+
+    Lengths, counts and enum indexes are nearly always small: those come from a table.
+    """
+    if 0 <= value < _SMALL_LONGS:
+        return _SMALL[value]
     return varint((value << 1) ^ (value >> 63))
 
 
@@ -29,6 +34,10 @@ def varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+_SMALL_LONGS = 1024
+_SMALL = [varint(n << 1) for n in range(_SMALL_LONGS)]  # the zig-zag form of n >= 0 is 2n
 
 
 def avro_string(text: str) -> bytes:

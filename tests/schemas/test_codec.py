@@ -150,7 +150,7 @@ def test_mutated_valid_message_raises_only_invalid_event(data: st.DataObject) ->
     assert error is None or error.reason in REASONS
 
 
-@pytest.mark.parametrize("value", [0, 1, -1, 63, 64, -65, 2**31, 2**62, -(2**63)])
+@pytest.mark.parametrize("value", [0, 1, -1, 63, 64, -65, 1023, 1024, 2**31, 2**62, -(2**63)])
 def test_avro_long_matches_fastavro(value: int) -> None:
     """The zig-zag varint is byte for byte what fastavro writes for a long."""
     buffer = BytesIO()
