@@ -91,8 +91,9 @@ class PopularSubjectDetector:
                 if (start - oldest).total_seconds() < th.popular_min_history:
                     continue  # no baseline yet: every subject would look new
                 found.extend(self._look(org, start, end, th, policies))
-            self._looked_until[org] = ends[-1]
-            progress.append([RULE, org, ends[-1]])
+            if ends[-1] != self._looked_until.get(org):  # an org with no new events has nothing to record
+                self._looked_until[org] = ends[-1]
+                progress.append([RULE, org, ends[-1]])
         if progress:
             self._client.insert("sql_detector_progress", progress, column_names=["rule", "org", "looked_until"])
         return found

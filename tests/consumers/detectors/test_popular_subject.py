@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from clickhouse_connect.driver.client import Client
 
 from consumers.clickhouse_sink import ClickHouseBatchWriter
@@ -90,6 +92,27 @@ def test_a_restarted_consumer_goes_on_from_where_the_last_run_stopped(store_clie
     store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)) + later)
     (alert,) = detector(store_client).run()
     assert (alert.subject, alert.count) == ("client-famous", 10)
+
+
+def test_a_run_with_no_new_events_records_no_progress(store_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress is written when event time has moved on, not on every run of a quiet organisation."""
+    history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
+    store(store_client, history)
+    inserted: list[str] = []
+    original = store_client.insert
+
+    def recording(table: str, *args: Any, **kwargs: Any) -> Any:
+        inserted.append(table)
+        return original(table, *args, **kwargs)
+
+    monkeypatch.setattr(store_client, "insert", recording)
+    found = detector(store_client)
+    assert found.run() == []
+    assert found.run() == []
+    assert inserted == ["sql_detector_progress"]
+    store(store_client, [event(MORNING + timedelta(hours=14), subject="client-000001")])
+    assert found.run() == []
+    assert inserted == ["sql_detector_progress", "sql_detector_progress"]
 
 
 def test_a_backlog_longer_than_a_day_is_caught_up_over_several_runs(store_client: Client) -> None:
