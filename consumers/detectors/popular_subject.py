@@ -3,10 +3,11 @@
 Runs on a schedule in its own thread with its own client, over a sliding window of event time
 ending at the newest stored event of each organisation. When event time has moved on by more than
 a quarter window since the last run (a consumer catching up on a backlog, a slow run), the windows
-in between are looked at too, so a burst is not slid past unseen. How far it has looked is stored
-beside the events (`sql_detector_progress`), so a consumer restarted after an outage goes on from
-there. The alert id derives from (rule, org, subject, window bucket), so reruns and several
-consumers raising the same finding agree on it.
+in between are looked at too, so a burst is not slid past unseen. Windows looked at while one
+partition's events were still behind the others' are looked at again, up to a window back, once it
+has caught up. How far it has looked is stored beside the events (`sql_detector_progress`), so a
+consumer restarted after an outage goes on from there. The alert id derives from (rule, org,
+subject, window bucket), so reruns and several consumers raising the same finding agree on it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ _MAX_WINDOWS_PER_RUN = 96
 
 _PROGRESS = "SELECT org, max(looked_until) FROM sql_detector_progress WHERE rule = {rule:String} GROUP BY org"
 
-_BOUNDS = "SELECT max(occurred_at), min(occurred_at), count() FROM access_events WHERE org = {org:String}"
+# Per partition first: the slowest partition's newest event is how far the store is complete.
+_BOUNDS = """
+SELECT max(newest), min(oldest), sum(stored), min(newest) FROM (
+    SELECT max(occurred_at) AS newest, min(occurred_at) AS oldest, count() AS stored
+    FROM access_events WHERE org = {org:String} GROUP BY kafka_partition
+)
+"""
 # ClickHouse has no correlated subqueries: the baseline readers come from a join on subject.
 _SQL = """
 SELECT w.subject_id, w.actors, w.events, w.first_at, w.last_at, w.ids, w.categories, p.prior
@@ -70,6 +77,7 @@ class PopularSubjectDetector:
         self._clock = clock
         self._raised: dict[str, None] = {}
         self._looked_until: dict[str, datetime] | None = None
+        self._complete_until: dict[str, datetime] = {}  # each org's slowest partition's newest event, last run
 
     def run(self) -> list[Alert]:
         if self._looked_until is None:
@@ -80,12 +88,13 @@ class PopularSubjectDetector:
         policies = self._policies()
         for org in policies:
             th = self._thresholds().for_org(org)
-            newest, oldest, stored = self._client.query(_BOUNDS, parameters={"org": org}).result_rows[0]
-            newest, oldest = _aware(newest), _aware(oldest)
+            newest, oldest, stored, slowest = self._client.query(_BOUNDS, parameters={"org": org}).result_rows[0]
             if not stored:
                 continue
+            newest, oldest = _aware(newest), _aware(oldest)
             window = timedelta(seconds=th.popular_window)
-            ends = _window_ends(self._looked_until.get(org), newest, window)
+            ends = _window_ends(self._resume_from(org, window), newest, window)
+            self._complete_until[org] = _aware(slowest)
             for end in ends:
                 start = end - window
                 if (start - oldest).total_seconds() < th.popular_min_history:
@@ -97,6 +106,19 @@ class PopularSubjectDetector:
         if progress:
             self._client.insert("sql_detector_progress", progress, column_names=["rule", "org", "looked_until"])
         return found
+
+    def _resume_from(self, org: str, window: timedelta) -> datetime | None:
+        """Where this run's windows start: after the last one looked at, or before it if that one was incomplete.
+
+        A partition behind the others (a consumer catching up after a restart or rebalance) stores
+        its events after windows over their time were looked at. Those windows are looked at again,
+        up to one window back, until the last run's slowest partition had reached them.
+        """
+        looked = self._looked_until.get(org) if self._looked_until is not None else None
+        complete = self._complete_until.get(org)
+        if looked is None or complete is None or complete >= looked:
+            return looked
+        return max(complete, looked - window)
 
     def _look(self, org: str, start: datetime, end: datetime, th: Thresholds, policies: PolicySet) -> list[Alert]:
         rows = self._client.query(_SQL, parameters={

@@ -20,9 +20,10 @@ WINDOW_START = MORNING + timedelta(hours=13)
 THRESHOLDS = DetectorThresholds(Thresholds(popular_actors=8), {})
 
 
-def store(client: Client, events: list[AccessEvent]) -> None:
-    items = [StoredEvent.of(EvaluatedEvent(e, 3, offset, ALLOW)) for offset, e in enumerate(events)]
-    ClickHouseBatchWriter(client).write(Batch(Partition("events", 0), 0, len(items) - 1, items, None))
+def store(client: Client, events: list[AccessEvent], partition: int = 0, first_offset: int = 0) -> None:
+    items = [StoredEvent.of(EvaluatedEvent(e, 3, offset, ALLOW)) for offset, e in enumerate(events, first_offset)]
+    ClickHouseBatchWriter(client).write(
+        Batch(Partition("events", partition), first_offset, first_offset + len(items) - 1, items, None))
 
 
 def opened_by(subject: str, actors: range, start: timedelta) -> list[AccessEvent]:
@@ -91,6 +92,23 @@ def test_a_restarted_consumer_goes_on_from_where_the_last_run_stopped(store_clie
     later = [event(WINDOW_START + timedelta(minutes=30 + 10 * i), subject=f"client-{i % 10:06d}") for i in range(24)]
     store(store_client, opened_by("client-famous", range(10, 20), timedelta(minutes=5)) + later)
     (alert,) = detector(store_client).run()
+    assert (alert.subject, alert.count) == ("client-famous", 10)
+
+
+def test_a_burst_a_lagging_partition_stores_late_is_still_found(store_client: Client) -> None:
+    """Windows looked at while one partition was behind are looked at again once it has caught up."""
+    history = [event(MORNING + timedelta(minutes=10 * i), subject=f"client-{i % 10:06d}") for i in range(80)]
+    store(store_client, history[::2], partition=0)
+    store(store_client, history[1::2], partition=1)
+    found = detector(store_client)
+    assert found.run() == []
+    burst = MORNING + timedelta(hours=14)
+    readers = opened_by("client-famous", range(10, 20), burst - WINDOW_START)
+    later = [event(burst + timedelta(minutes=20 + 10 * i), subject=f"client-{i:06d}") for i in range(6)]
+    store(store_client, readers[6:] + later, partition=0, first_offset=1_000)
+    assert found.run() == []  # four readers so far: partition 1 has not stored its six yet
+    store(store_client, readers[:6], partition=1, first_offset=1_000)
+    (alert,) = found.run()
     assert (alert.subject, alert.count) == ("client-famous", 10)
 
 
