@@ -94,12 +94,12 @@ class PopularSubjectDetector:
             newest, oldest = _aware(newest), _aware(oldest)
             window = timedelta(seconds=th.popular_window)
             ends = _window_ends(self._resume_from(org, window), newest, window)
-            self._complete_until[org] = _aware(slowest)
             for end in ends:
                 start = end - window
                 if (start - oldest).total_seconds() < th.popular_min_history:
                     continue  # no baseline yet: every subject would look new
                 found.extend(self._look(org, start, end, th, policies))
+            self._complete_until[org] = _aware(slowest)  # only once its windows were looked at
             if ends[-1] != self._looked_until.get(org):  # an org with no new events has nothing to record
                 self._looked_until[org] = ends[-1]
                 progress.append([RULE, org, ends[-1]])
