@@ -93,7 +93,7 @@ class PopularSubjectDetector:
                 continue
             newest, oldest = _aware(newest), _aware(oldest)
             window = timedelta(seconds=th.popular_window)
-            ends = _window_ends(self._resume_from(org, window), newest, window)
+            ends = _window_ends(self._resume_from(org, self._looked_until.get(org), window), newest, window)
             for end in ends:
                 start = end - window
                 if (start - oldest).total_seconds() < th.popular_min_history:
@@ -107,14 +107,13 @@ class PopularSubjectDetector:
             self._client.insert("sql_detector_progress", progress, column_names=["rule", "org", "looked_until"])
         return found
 
-    def _resume_from(self, org: str, window: timedelta) -> datetime | None:
+    def _resume_from(self, org: str, looked: datetime | None, window: timedelta) -> datetime | None:
         """Where this run's windows start: after the last one looked at, or before it if that one was incomplete.
 
         A partition behind the others (a consumer catching up after a restart or rebalance) stores
         its events after windows over their time were looked at. Those windows are looked at again,
         up to one window back, until the last run's slowest partition had reached them.
         """
-        looked = self._looked_until.get(org) if self._looked_until is not None else None
         complete = self._complete_until.get(org)
         if looked is None or complete is None or complete >= looked:
             return looked
